@@ -1,0 +1,1 @@
+"""When things happen: delivery times and the periodic jobs."""

@@ -1,0 +1,276 @@
+"""Users, their settings and their subscriptions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import Any, Literal
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.scheduling.times import Mode, next_delivery
+from bot.storage import schema as s
+
+__all__ = [
+    "Subscriptions",
+    "User",
+    "UserDefaults",
+    "add_subscription",
+    "delete_user",
+    "due_users",
+    "ensure_user",
+    "get_subscriptions",
+    "get_user",
+    "mark_inactive",
+    "remove_subscription",
+    "set_topics",
+    "subscriptions_of",
+    "update_settings",
+]
+
+SubscriptionKind = Literal["district", "okrug"]
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    chat_id: int
+    language: str
+    timezone: str
+    delivery_minute: int
+    mode: Mode
+    weekday: int
+    paused: bool
+    notify_empty: bool
+    active: bool
+    inactive_reason: str | None
+    next_delivery_at: datetime | None
+    last_digest_at: datetime | None
+    created_at: datetime
+
+    @property
+    def delivery_time(self) -> time:
+        return time(self.delivery_minute // 60, self.delivery_minute % 60)
+
+    @classmethod
+    def from_row(cls, row: RowMapping) -> User:
+        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True, slots=True)
+class UserDefaults:
+    language: str = "ru"
+    timezone: str = "Europe/Moscow"
+    delivery_minute: int = 8 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriptions:
+    districts: frozenset[str] = frozenset()
+    okrugs: frozenset[str] = frozenset()
+    topics: frozenset[str] = frozenset()  # empty means all topics
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.districts and not self.okrugs
+
+
+def _schedule(values: dict[str, Any], now: datetime) -> datetime | None:
+    if values["paused"] or not values["active"]:
+        return None
+    return next_delivery(
+        now,
+        timezone=values["timezone"],
+        minute=values["delivery_minute"],
+        mode=values["mode"],
+        weekday=values["weekday"],
+    )
+
+
+async def get_user(conn: AsyncConnection, user_id: int) -> User | None:
+    row = (await conn.execute(select(s.users).where(s.users.c.id == user_id))).mappings().first()
+    return User.from_row(row) if row else None
+
+
+async def ensure_user(
+    conn: AsyncConnection,
+    user_id: int,
+    chat_id: int,
+    now: datetime,
+    defaults: UserDefaults = UserDefaults(),
+) -> tuple[User, bool]:
+    """The user, created with defaults if new; a returning user who had blocked the bot is
+    reactivated. Returns (user, created)."""
+    user = await get_user(conn, user_id)
+    if user is None:
+        values: dict[str, Any] = {
+            "id": user_id,
+            "chat_id": chat_id,
+            "language": defaults.language,
+            "timezone": defaults.timezone,
+            "delivery_minute": defaults.delivery_minute,
+            "mode": "daily",
+            "weekday": 0,
+            "paused": False,
+            "notify_empty": False,
+            "active": True,
+            "created_at": now,
+            "updated_at": now,
+        }
+        values["next_delivery_at"] = _schedule(values, now)
+        await conn.execute(insert(s.users).values(**values))
+        created = await get_user(conn, user_id)
+        assert created is not None
+        return created, True
+    if not user.active or user.chat_id != chat_id:
+        return await update_settings(conn, user_id, now, active=True, chat_id=chat_id), False
+    return user, False
+
+
+async def update_settings(
+    conn: AsyncConnection, user_id: int, now: datetime, **changes: Any
+) -> User:
+    """Change settings and recompute the next delivery time from them."""
+    allowed = {
+        "chat_id",
+        "language",
+        "timezone",
+        "delivery_minute",
+        "mode",
+        "weekday",
+        "paused",
+        "notify_empty",
+        "active",
+    }
+    unknown = set(changes) - allowed
+    if unknown:
+        raise TypeError(f"unknown user settings: {sorted(unknown)}")
+    user = await get_user(conn, user_id)
+    if user is None:
+        raise LookupError(f"no user {user_id}")
+    values = {name: getattr(user, name) for name in allowed} | changes
+    if changes.get("active"):
+        values["inactive_reason"] = None
+    values["next_delivery_at"] = _schedule(values, now)
+    values["updated_at"] = now
+    await conn.execute(update(s.users).where(s.users.c.id == user_id).values(**values))
+    updated = await get_user(conn, user_id)
+    assert updated is not None
+    return updated
+
+
+async def mark_inactive(conn: AsyncConnection, user_id: int, reason: str, now: datetime) -> None:
+    """The user blocked the bot or is gone: stop scheduling them."""
+    await conn.execute(
+        update(s.users)
+        .where(s.users.c.id == user_id)
+        .values(active=False, inactive_reason=reason, next_delivery_at=None, updated_at=now)
+    )
+
+
+async def delete_user(conn: AsyncConnection, user_id: int) -> bool:
+    """Delete the user and everything tied to them (cascades); True if they existed."""
+    await conn.execute(delete(s.outbox).where(s.outbox.c.user_id == user_id))
+    result = await conn.execute(delete(s.users).where(s.users.c.id == user_id))
+    return bool(result.rowcount)
+
+
+async def add_subscription(
+    conn: AsyncConnection, user_id: int, kind: SubscriptionKind, slug: str, now: datetime
+) -> bool:
+    """Subscribe; False if the subscription already existed."""
+    exists = await conn.scalar(
+        select(func.count())
+        .select_from(s.subscriptions)
+        .where(
+            s.subscriptions.c.user_id == user_id,
+            s.subscriptions.c.kind == kind,
+            s.subscriptions.c.slug == slug,
+        )
+    )
+    if exists:
+        return False
+    await conn.execute(
+        insert(s.subscriptions).values(user_id=user_id, kind=kind, slug=slug, created_at=now)
+    )
+    return True
+
+
+async def remove_subscription(
+    conn: AsyncConnection, user_id: int, kind: SubscriptionKind, slug: str
+) -> bool:
+    result = await conn.execute(
+        delete(s.subscriptions).where(
+            s.subscriptions.c.user_id == user_id,
+            s.subscriptions.c.kind == kind,
+            s.subscriptions.c.slug == slug,
+        )
+    )
+    return bool(result.rowcount)
+
+
+async def set_topics(conn: AsyncConnection, user_id: int, topics: Iterable[str]) -> None:
+    """Replace the user's topics; an empty set means all topics."""
+    await conn.execute(
+        delete(s.topic_subscriptions).where(s.topic_subscriptions.c.user_id == user_id)
+    )
+    rows = [{"user_id": user_id, "topic": t} for t in sorted(set(topics))]
+    if rows:
+        await conn.execute(insert(s.topic_subscriptions), rows)
+
+
+async def get_subscriptions(conn: AsyncConnection, user_id: int) -> Subscriptions:
+    return (await subscriptions_of(conn, [user_id])).get(user_id, Subscriptions())
+
+
+async def subscriptions_of(
+    conn: AsyncConnection, user_ids: Sequence[int]
+) -> dict[int, Subscriptions]:
+    """Subscriptions of many users in two queries (the digest tick must not loop per user)."""
+    if not user_ids:
+        return {}
+    districts: dict[int, set[str]] = {}
+    okrugs: dict[int, set[str]] = {}
+    topics: dict[int, set[str]] = {}
+    for chunk in _chunks(user_ids, 5000):
+        rows = await conn.execute(
+            select(s.subscriptions.c.user_id, s.subscriptions.c.kind, s.subscriptions.c.slug).where(
+                s.subscriptions.c.user_id.in_(chunk)
+            )
+        )
+        for uid, kind, slug in rows:
+            (districts if kind == "district" else okrugs).setdefault(uid, set()).add(slug)
+        rows = await conn.execute(
+            select(s.topic_subscriptions.c.user_id, s.topic_subscriptions.c.topic).where(
+                s.topic_subscriptions.c.user_id.in_(chunk)
+            )
+        )
+        for uid, topic in rows:
+            topics.setdefault(uid, set()).add(topic)
+    return {
+        uid: Subscriptions(
+            frozenset(districts.get(uid, ())),
+            frozenset(okrugs.get(uid, ())),
+            frozenset(topics.get(uid, ())),
+        )
+        for uid in user_ids
+    }
+
+
+async def due_users(conn: AsyncConnection, now: datetime, limit: int = 5000) -> list[User]:
+    """Active users whose next delivery time has come, earliest first (uses ix_users_due)."""
+    rows = await conn.execute(
+        select(s.users)
+        .where(s.users.c.active.is_(True), s.users.c.next_delivery_at <= now)
+        .order_by(s.users.c.next_delivery_at)
+        .limit(limit)
+    )
+    return [User.from_row(r) for r in rows.mappings()]
+
+
+def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
