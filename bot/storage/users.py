@@ -236,19 +236,19 @@ async def subscriptions_of(
     okrugs: dict[int, set[str]] = {}
     topics: dict[int, set[str]] = {}
     for chunk in _chunks(user_ids, 5000):
-        rows = await conn.execute(
+        place_rows = await conn.execute(
             select(s.subscriptions.c.user_id, s.subscriptions.c.kind, s.subscriptions.c.slug).where(
                 s.subscriptions.c.user_id.in_(chunk)
             )
         )
-        for uid, kind, slug in rows:
+        for uid, kind, slug in place_rows:
             (districts if kind == "district" else okrugs).setdefault(uid, set()).add(slug)
-        rows = await conn.execute(
+        topic_rows = await conn.execute(
             select(s.topic_subscriptions.c.user_id, s.topic_subscriptions.c.topic).where(
                 s.topic_subscriptions.c.user_id.in_(chunk)
             )
         )
-        for uid, topic in rows:
+        for uid, topic in topic_rows:
             topics.setdefault(uid, set()).add(topic)
     return {
         uid: Subscriptions(
