@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+import pytest
+
+from digests.understanding import Analyzer, get_analyzer
+
+
+@pytest.fixture(scope="session")
+def analyzer() -> Analyzer:
+    return get_analyzer()

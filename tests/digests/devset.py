@@ -1,0 +1,48 @@
+"""Loader for the labelled development set (tests/data/devset.jsonl)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+DEVSET_PATH = Path(__file__).resolve().parent.parent / "data" / "devset.jsonl"
+
+
+@dataclass(frozen=True, slots=True)
+class DevArticle:
+    id: str
+    feed: str
+    published: datetime
+    url: str
+    title: str
+    text: str
+    districts: frozenset[str]
+    okrugs: frozenset[str]  # mentioned okrugs and okrugs of the gold districts
+    topics: frozenset[str]
+    story: str
+
+
+def load_devset(path: Path = DEVSET_PATH) -> list[DevArticle]:
+    out: list[DevArticle] = []
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            raw = json.loads(line)
+            out.append(
+                DevArticle(
+                    id=raw["id"],
+                    feed=raw["feed"],
+                    published=datetime.fromisoformat(raw["published"]),
+                    url=raw["url"],
+                    title=raw["title"],
+                    text=raw["text"],
+                    districts=frozenset(raw["districts"]),
+                    okrugs=frozenset(raw["okrugs"]),
+                    topics=frozenset(raw["topics"]),
+                    story=raw["story"],
+                )
+            )
+    return out

@@ -1,0 +1,149 @@
+"""Near-duplicate clustering into stories."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from digests.stories import StoryFeatures, StoryIndex, story_features
+from digests.understanding import Analyzer
+
+T0 = datetime.fromisoformat("2025-11-10T10:00:00+03:00")
+
+RELEASE = [
+    "Мэр Москвы сообщил, что в 2026 году в городе завершат капитальный ремонт ещё 42 "
+    "поликлиник. Работы идут по единому стандарту: в зданиях меняют инженерные сети, окна, "
+    "кровлю, устанавливают новые лифты и современное медицинское оборудование.",
+    "На время ремонта пациентов прикрепляют к соседним филиалам, а для маломобильных "
+    "жителей организуют бесплатную перевозку. Врачей переводят вместе с участками, поэтому "
+    "менять терапевта не придётся. Записаться на приём можно через портал mos.ru.",
+    "В обновлённых поликлиниках появляются кабинеты дежурного врача, зоны комфортного "
+    "ожидания и отдельные входы для пациентов с температурой. Приём ведут терапевты, "
+    "хирурги, кардиологи, неврологи и другие специалисты.",
+]
+OTHER = (
+    "В парке прошёл фестиваль уличной еды. Гости попробовали блюда из разных регионов, "
+    "посмотрели выступления музыкантов и поучаствовали в мастер-классах по кулинарии. "
+    "Организаторы рассказали, что фестиваль посетили более десяти тысяч человек."
+)
+
+
+def feats(analyzer: Analyzer, text: str, title: str = "") -> StoryFeatures:
+    return analyzer.understand(title, text).story
+
+
+def run(index: StoryIndex, items: list[tuple[int, StoryFeatures, datetime]]) -> list[int]:
+    out = []
+    for aid, f, t in items:
+        m = index.assign(f, t)
+        sid = m.story_id if m.story_id is not None else 1000 + aid
+        index.add(aid, sid, f, t, source=f"feed{aid}")
+        out.append(sid)
+    return out
+
+
+def test_republished_release_with_reordered_paragraphs_merges(analyzer: Analyzer) -> None:
+    a = feats(analyzer, "\n\n".join(RELEASE), "Собянин рассказал о ремонте поликлиник")
+    b = feats(analyzer, "\n\n".join([RELEASE[2], RELEASE[0], RELEASE[1]]), "Поликлиники закроют")
+    idx = StoryIndex()
+    sids = run(idx, [(1, a, T0), (2, b, T0 + timedelta(hours=5))])
+    assert sids[0] == sids[1]
+    assert idx.sources(sids[0]) == ("feed1", "feed2")
+
+
+def test_edited_copy_keeping_most_text_merges(analyzer: Analyzer) -> None:
+    a = feats(analyzer, "\n\n".join(RELEASE))
+    b = feats(
+        analyzer,
+        "В Северном округе отремонтируют поликлиники, рассказали в префектуре.\n\n"
+        + "\n\n".join(RELEASE[:2]),
+    )
+    _, c = a.similarity(b)
+    assert c > 0.6
+
+
+def test_unrelated_articles_do_not_merge(analyzer: Analyzer) -> None:
+    a = feats(analyzer, "\n\n".join(RELEASE))
+    b = feats(analyzer, OTHER)
+    idx = StoryIndex()
+    sids = run(idx, [(1, a, T0), (2, b, T0)])
+    assert sids[0] != sids[1]
+
+
+def test_template_articles_in_different_districts_do_not_merge(analyzer: Analyzer) -> None:
+    body = (
+        "В районе {d} открыли новую спортивную площадку. Она появилась во дворе дома 12. "
+        "На площадке установили тренажёры, турники, брусья и рукоход, а также оборудовали "
+        "поле для мини-футбола и баскетбола. Площадку построили по предложению жителей, "
+        "заниматься на ней можно бесплатно круглый год."
+    )
+    a = feats(analyzer, body.format(d="Куркино"))
+    b = feats(analyzer, body.format(d="Щукино"))
+    assert a.similarity(b)[1] > 0.8  # textually almost identical...
+    idx = StoryIndex()
+    sids = run(idx, [(1, a, T0), (2, b, T0 + timedelta(hours=1))])
+    assert sids[0] != sids[1]  # ...but different districts
+
+
+def test_template_articles_with_different_numbers_do_not_merge(analyzer: Analyzer) -> None:
+    body = (
+        "За неделю в Москве высадили {n} деревьев и кустарников по программе «Миллион "
+        "деревьев». Саженцы привозят из питомников с закрытой корневой системой, поэтому они "
+        "приживаются почти без потерь. Ухаживать за молодыми деревьями будут три года."
+    )
+    a = feats(analyzer, body.format(n="1200"))
+    b = feats(analyzer, body.format(n="2300"))
+    idx = StoryIndex()
+    assert run(idx, [(1, a, T0), (2, b, T0 + timedelta(days=1))])[0] != idx.story_of(2)
+
+
+def test_same_canonical_url_is_same_story(analyzer: Analyzer) -> None:
+    a = feats(analyzer, "\n\n".join(RELEASE))
+    b = feats(analyzer, OTHER)  # the text changed, the URL did not
+    idx = StoryIndex()
+    idx.add(1, 7, a, T0, url="https://mos.ru/news/1")
+    assert idx.assign(b, T0, url="https://mos.ru/news/1").story_id == 7
+
+
+def test_window_limits_matching(analyzer: Analyzer) -> None:
+    a = feats(analyzer, "\n\n".join(RELEASE))
+    idx = StoryIndex(window=timedelta(hours=72))
+    idx.add(1, 7, a, T0)
+    assert idx.assign(a, T0 + timedelta(hours=71)).story_id == 7
+    assert idx.assign(a, T0 + timedelta(hours=73)).story_id is None
+    assert idx.prune(T0 + timedelta(hours=73)) == 1
+    assert len(idx) == 0
+
+
+def test_representative_is_most_complete_copy(analyzer: Analyzer) -> None:
+    short = feats(analyzer, "\n\n".join(RELEASE[:2]))
+    full = feats(analyzer, "\n\n".join(RELEASE))
+    idx = StoryIndex()
+    first = idx.add(1, 7, short, T0)
+    assert first.representative_id == 1 and first.representative_changed
+    assert idx.assign(full, T0 + timedelta(hours=1)).story_id == 7
+    second = idx.add(2, 7, full, T0 + timedelta(hours=1))
+    assert second.representative_id == 2 and second.representative_changed
+    assert idx.members(7) == (1, 2)
+    idx.remove(2)
+    assert idx.representative(7) == 1
+
+
+def test_signature_bytes_roundtrip_and_determinism(analyzer: Analyzer) -> None:
+    f = feats(analyzer, "В районе Куркино открыли площадку на 12 тренажёров.")
+    g = StoryFeatures.from_bytes(f.to_bytes())
+    assert np.array_equal(f.signature, g.signature)
+    assert (g.n_shingles, g.districts, g.numbers, g.length) == (
+        f.n_shingles, f.districts, f.numbers, f.length,
+    )  # fmt: skip
+    # Stable across processes and machines (BLAKE2b, never the salted hash()): golden values.
+    h = story_features(["новый", "школа", "открыть", "район", "куркино"])
+    assert [int(x) for x in h.signature[:4]] == [91060890, 396174000, 1258197245, 2308948102]
+
+
+def test_empty_text_never_matches() -> None:
+    f = story_features([])
+    idx = StoryIndex()
+    idx.add(1, 1, f, T0)
+    assert idx.assign(f, T0).story_id is None

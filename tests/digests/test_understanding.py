@@ -1,0 +1,41 @@
+"""The facade, search lemmas and the morphology layer."""
+
+from __future__ import annotations
+
+from digests.morph import fold_text, get_morph, tokenize
+from digests.stories import StoryFeatures
+from digests.understanding import Analyzer, get_analyzer, lemmas_for_search
+
+
+def test_analyzer_is_a_singleton() -> None:
+    assert get_analyzer() is get_analyzer()
+    assert get_morph() is get_morph()
+
+
+def test_search_lemmas_find_inflected_words() -> None:
+    assert lemmas_for_search("Школы") == "школа"
+    assert "школа" in lemmas_for_search("В школах района").split()
+    assert lemmas_for_search("Ёлки") == lemmas_for_search("Елки")
+
+
+def test_tokenize_splits_hyphens_and_keeps_offsets() -> None:
+    folded = fold_text("Хорошёво-Мнёвники, дом 5")
+    toks = tokenize(folded)
+    assert toks.words == ["хорошево", "мневники", "дом", "5"]
+    assert toks.gaps == ["", "-", ", ", " "]
+    assert folded[toks.start(1) : toks.end(1)] == "мневники"
+
+
+def test_understand_returns_everything(analyzer: Analyzer) -> None:
+    u = analyzer.understand(
+        "В Куркине открыли поликлинику",
+        "МОСКВА, 12 ноября — В районе Куркино открыли поликлинику на 300 посещений. "
+        "Врачи принимают пациентов ежедневно.\nФото: mos.ru",
+    )
+    assert u.districts == ("kurkino",)
+    assert u.okrugs == ("szao",)
+    assert u.topics[0] == "health"
+    assert u.summary.startswith("В районе Куркино открыли поликлинику")
+    assert "поликлиника" in u.search_lemmas.split()
+    assert StoryFeatures.from_bytes(u.story.to_bytes()).n_shingles == u.story.n_shingles
+    assert "300" in u.story.numbers
