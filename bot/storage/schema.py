@@ -85,6 +85,7 @@ feeds = Table(
     Column("etag", Text),
     Column("last_modified", Text),
     Column("body_hash", String(64)),
+    Column("ttl_minutes", Integer),  # the feed's own <ttl>, as last seen
     _ts("next_poll_at"),
     _ts("last_polled_at"),
     # Health

@@ -1,0 +1,171 @@
+"""Feeds → articles → stories through the real poller, analyzer and database."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import pytest
+from aiohttp import web
+from sqlalchemy import func, select
+
+from bot.feeds.fetch import Fetcher, FetchPolicy
+from bot.feeds.poller import Poller
+from bot.feeds.sources import Binding, BindingKind, FeedSource
+from bot.ingest import DatabaseFeedStore, StoryAssigner, tag_pending, understand_article
+from bot.storage import Database, schema
+from bot.storage import feeds as feeds_repo
+from bot.storage.stories import load_candidates
+from digests.understanding import get_analyzer
+
+NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+
+RELEASE = (
+    "В районе Хорошёво-Мнёвники открылась новая поликлиника для взрослых и детей. "
+    "Здание на улице Маршала Тухачевского построили по программе модернизации "
+    "первичного звена здравоохранения. В поликлинике принимают терапевты, педиатры, "
+    "кардиологи и неврологи, работает кабинет компьютерной томографии. "
+    "Жители района Хорошёво-Мнёвники могут записаться к врачу через портал mos.ru. "
+    "Поликлиника рассчитана на 750 посещений в смену."
+)
+RELEASE_COPY = (
+    "Поликлиника рассчитана на 750 посещений в смену. "
+    "В районе Хорошёво-Мнёвники открылась новая поликлиника для взрослых и детей. "
+    "Здание на улице Маршала Тухачевского построили по программе модернизации "
+    "первичного звена здравоохранения. В поликлинике принимают терапевты, педиатры, "
+    "кардиологи и неврологи, работает кабинет компьютерной томографии. "
+    "Жители района Хорошёво-Мнёвники могут записаться к врачу через портал mos.ru."
+)
+OTHER = (
+    "В районе Куркино завершили ремонт спортивной площадки у школы. На площадке "
+    "установили тренажёры и новое покрытие для футбола и баскетбола."
+)
+
+
+def rss(items: list[tuple[str, str, str]]) -> str:
+    body = "".join(
+        f"<item><title>{t}</title><link>{link}</link><guid>{link}</guid>"
+        f"<description>{d}</description>"
+        f"<pubDate>{format_datetime(NOW - timedelta(hours=1))}</pubDate></item>"
+        for t, link, d in items
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0">'
+        f"<channel><title>P</title>{body}</channel></rss>"
+    )
+
+
+FEEDS = {
+    "/szao.xml": rss(
+        [
+            ("Новая поликлиника открылась в Хорошёво-Мнёвниках", "https://szao.example/1", RELEASE),
+            ("В Куркино отремонтировали площадку", "https://szao.example/2", OTHER),
+        ]
+    ),
+    "/city.xml": rss(
+        [
+            (
+                "Собянин: в СЗАО заработала поликлиника",
+                "https://city.example/a?utm_source=x",
+                RELEASE_COPY,
+            ),
+        ]
+    ),
+}
+
+
+@pytest.fixture
+async def feed_server() -> AsyncIterator[str]:
+    async def serve(request: web.Request) -> web.Response:
+        return web.Response(text=FEEDS[request.path], content_type="application/rss+xml")
+
+    app = web.Application()
+    app.router.add_get("/{name}", serve)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    yield f"http://127.0.0.1:{port}"
+    await runner.cleanup()
+
+
+async def test_two_papers_with_one_release_make_one_story(db: Database, feed_server: str) -> None:
+    async with db.transaction() as conn:
+        await feeds_repo.add_feed(
+            conn, FeedSource(f"{feed_server}/szao.xml", Binding(BindingKind.OKRUG, "szao")), NOW
+        )
+        await feeds_repo.add_feed(
+            conn, FeedSource(f"{feed_server}/city.xml", Binding(BindingKind.CITY)), NOW
+        )
+    analyzer = get_analyzer()
+    store = DatabaseFeedStore(db, StoryAssigner())
+    fetcher = Fetcher(FetchPolicy(allowed_networks=(ipaddress.ip_network("127.0.0.0/8"),)))
+    poller = Poller(store, fetcher, understand=lambda a: understand_article(analyzer, a))
+    try:
+        reports = await poller.poll_due(NOW)
+        assert sorted(r.new for r in reports) == [1, 2]
+        again = await poller.poll_due(NOW + timedelta(hours=1))
+        assert [r.new for r in again] == [0, 0]  # unchanged bodies are not stored twice
+    finally:
+        await fetcher.close()
+
+    async with db.transaction() as conn:
+        assert await conn.scalar(select(func.count()).select_from(schema.articles)) == 3
+        assert (
+            await conn.scalar(
+                select(func.count())
+                .select_from(schema.articles)
+                .where(schema.articles.c.tagged_at.is_(None))
+            )
+            == 0
+        )
+        candidates = await load_candidates(conn, NOW - timedelta(days=1), NOW + timedelta(days=1))
+    by_districts = {frozenset(c.district_slugs): c for c in candidates}
+    assert len(candidates) == 2
+    clinic = by_districts[frozenset({"khoroshyovo-mnyovniki"})]
+    assert clinic.source_count == 2
+    assert clinic.feed_okrugs == {"szao"} and clinic.from_city_feed
+    assert "health" in clinic.topics
+    assert clinic.lead and len(clinic.lead) <= 320
+    sport = by_districts[frozenset({"kurkino"})]
+    assert sport.source_count == 1 and "sport" in sport.topics
+
+    # A restart rebuilds the story index from stored signatures: a late copy still joins.
+    assigner = StoryAssigner()
+    async with db.transaction() as conn:
+        assert await assigner.warm(conn, NOW) == 3
+    late_copy = analyzer.understand("Поликлиника открылась", RELEASE)
+    match = assigner.index.assign(late_copy.story, NOW, "https://another.example/x")
+    assert match.story_id == clinic.story_id
+
+
+async def test_articles_left_untagged_are_tagged_by_the_follow_up(db: Database) -> None:
+    from bot.feeds.normalize import NormalizedArticle
+    from bot.feeds.poller import ArticleRecord
+
+    async with db.transaction() as conn:
+        feed = await feeds_repo.add_feed(
+            conn, FeedSource("https://paper.example/rss", Binding(BindingKind.CITY)), NOW
+        )
+    article = NormalizedArticle(
+        identity="g1",
+        url="https://paper.example/1",
+        title="Площадка в Куркино",
+        text=OTHER,
+        published_at=NOW,
+        image_url=None,
+        categories=(),
+        author=None,
+        content_hash="h1",
+    )
+    store = DatabaseFeedStore(db, StoryAssigner())
+    # Understanding failed (None): the article is stored, but untagged.
+    await store.upsert_articles(feed.id, [ArticleRecord(article, None)], NOW)
+    assert await tag_pending(db, get_analyzer(), store.assigner, NOW) == 1
+    assert await tag_pending(db, get_analyzer(), store.assigner, NOW) == 0
+    async with db.transaction() as conn:
+        districts = (await conn.execute(select(schema.article_districts.c.district))).scalars()
+        assert list(districts) == ["kurkino"]
