@@ -9,18 +9,46 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
+import re
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
 from bot.clock import SystemClock
 from bot.config import Settings, load_settings
+from bot.digesting import digest_request, render, render_nothing_new, user_digest
 from bot.errors import ConfigError, NewsBotError, UsageError
-from bot.feeds.sources import export_opml, import_opml, load_sources, sources_to_toml
+from bot.feeds.errors import SourcesError
+from bot.feeds.fetch import Fetcher
+from bot.feeds.poller import Poller
+from bot.feeds.sources import (
+    Binding,
+    BindingKind,
+    FeedSource,
+    export_opml,
+    import_opml,
+    load_sources,
+    sources_to_toml,
+)
+from bot.ingest import (
+    DatabaseFeedStore,
+    StoryAssigner,
+    fetch_policy,
+    ingest_file,
+    understand_article,
+)
 from bot.storage import Database
 from bot.storage import feeds as feeds_repo
+from bot.storage.articles import exported_articles
+from bot.storage.users import Subscriptions
+from digests.region import load_region
+from digests.render import html_to_text
+from digests.topics import TOPICS
+from digests.understanding import get_analyzer
 
 __all__ = ["main"]
 
@@ -94,7 +122,208 @@ async def cmd_feeds_export(args: argparse.Namespace, settings: Settings, out: Te
     return 0
 
 
+_DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """'90m', '24h', '7d', '2w' -> timedelta."""
+    match = _DURATION.match(text.strip().lower())
+    if not match or int(match.group(1)) == 0:
+        raise UsageError(f"invalid duration {text!r}: use a number and m, h, d or w, e.g. 24h")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def _binding(args: argparse.Namespace) -> Binding:
+    region = load_region()
+    if args.okrug:
+        okrug = region.find_okrug(args.okrug)
+        if okrug is None:
+            raise UsageError(f"unknown okrug {args.okrug!r}: use e.g. СЗАО, szao or its full name")
+        return Binding(BindingKind.OKRUG, okrug.slug)
+    if args.district:
+        district = region.find_district(args.district)
+        if district is None:
+            raise UsageError(
+                f"unknown district {args.district!r}: use its Russian or English name or slug"
+            )
+        return Binding(BindingKind.DISTRICT, district.slug)
+    return Binding(BindingKind.CITY)
+
+
+async def cmd_ingest(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    """Fetch each SOURCE once (URL or local file) and store new articles."""
+    binding = _binding(args)
+    db = await _open_db(settings)
+    now = SystemClock().now()
+    analyzer = get_analyzer()
+    store = DatabaseFeedStore(db, StoryAssigner())
+    async with db.transaction() as conn:
+        await store.assigner.warm(conn, now)
+    fetcher = Fetcher(fetch_policy(settings))
+    poller = Poller(store, fetcher, understand=lambda a: understand_article(analyzer, a))
+    totals = {"new": 0, "updated": 0, "skipped": 0, "failed": 0}
+    try:
+        for source in args.sources:
+            path = Path(source)
+            url = source if "://" in source else path.resolve().as_uri()
+            async with db.transaction() as conn:
+                feed = await feeds_repo.add_feed(
+                    conn,
+                    FeedSource(url, binding, name=path.name if "://" not in source else ""),
+                    now,
+                    origin="cli",
+                )
+            if url.startswith("file://"):
+                if not path.is_file():
+                    print(f"{source}\tfailed\tno such file", file=out)
+                    totals["failed"] += 1
+                    continue
+                report = await ingest_file(store, analyzer, feed.id, path, now)
+            else:
+                state = next((f for f in await store.due_feeds(now) if f.feed_id == feed.id), None)
+                if state is None:
+                    print(f"{source}\tskipped\tfeed is paused", file=out)
+                    continue
+                report = await poller.poll_one(state, now)
+            ok = report.error is None
+            totals["new"] += report.new
+            totals["updated"] += report.updated
+            totals["skipped"] += report.skipped + report.unchanged
+            totals["failed"] += 0 if ok else 1
+            detail = report.error or f"new={report.new} updated={report.updated}"
+            print(f"{source}\t{'ok' if ok else 'failed'}\t{detail}", file=out)
+    finally:
+        await fetcher.close()
+        await db.close()
+    print(
+        f"new={totals['new']} updated={totals['updated']} skipped={totals['skipped']} "
+        f"failed={totals['failed']}",
+        file=out,
+    )
+    return 1 if totals["failed"] and totals["failed"] == len(args.sources) else 0
+
+
+async def cmd_export(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    """One JSON object per stored article (JSON Lines)."""
+    since = SystemClock().now() - parse_duration(args.since) if args.since else None
+    db = await _open_db(settings)
+    region = load_region()
+    async with db.transaction() as conn:
+        async for article in exported_articles(conn, since):
+            record = {
+                "id": article.id,
+                "url": article.url,
+                "title": article.title,
+                "published": article.published_at.isoformat(),
+                "feed": article.feed_url,
+                "summary": article.summary,
+                "districts": [
+                    {
+                        "name": region.district(d).name_ru,
+                        "slug": d,
+                        "okrug": region.okrug(region.district(d).okrug).abbr,
+                    }
+                    for d in article.districts
+                ],
+                "okrugs": [region.okrug(o).abbr for o in article.okrugs],
+                "topics": list(article.topics),
+                "story_id": article.story_id,
+            }
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    await db.close()
+    return 0
+
+
+async def cmd_digest(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    """The digest a subscriber with these settings would get now, printed."""
+    region = load_region()
+    districts, okrugs = set(), set()
+    for name in args.district or ():
+        district = region.find_district(name)
+        if district is None:
+            raise UsageError(f"unknown district {name!r}")
+        districts.add(district.slug)
+    for name in args.okrug or ():
+        okrug = region.find_okrug(name)
+        if okrug is None:
+            raise UsageError(f"unknown okrug {name!r}")
+        okrugs.add(okrug.slug)
+    unknown = set(args.topic or ()) - set(TOPICS)
+    if unknown:
+        raise UsageError(f"unknown topic(s) {sorted(unknown)}: choose from {', '.join(TOPICS)}")
+    now = SystemClock().now()
+    request = digest_request(
+        Subscriptions(frozenset(districts), frozenset(okrugs), frozenset(args.topic or ())),
+        args.lang,
+        now - parse_duration(args.since),
+        now,
+        cap=settings.digest_cap,
+    )
+    db = await _open_db(settings)
+    async with db.transaction() as conn:
+        digest = await user_digest(conn, request)
+    await db.close()
+    if args.format == "json":
+        items = [
+            {
+                "story_id": i.story.story_id,
+                "title": i.story.title,
+                "url": i.story.url,
+                "lead": i.story.lead,
+                "section": i.section.value,
+                "districts": list(i.districts),
+                "topics": list(i.topics),
+                "sources": i.story.source_count,
+                "published": i.story.published_at.isoformat(),
+            }
+            for i in digest.items
+        ]
+        out.write(
+            json.dumps({"items": items, "omitted": digest.omitted}, ensure_ascii=False, indent=2)
+            + "\n"
+        )
+        return 0
+    parts = (
+        render(digest, settings.default_timezone, now)
+        if not digest.is_empty
+        else [render_nothing_new(request, settings.default_timezone, now)]
+    )
+    for n, part in enumerate(parts):
+        if n:
+            out.write("\n" + "-" * 40 + "\n")
+        out.write((part if args.format == "html" else html_to_text(part)) + "\n")
+    return 0
+
+
+async def cmd_tag(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    """Districts, okrugs and topics of one text; --explain shows why."""
+    text = sys.stdin.read() if args.file in (None, "-") else Path(args.file).read_text("utf-8")
+    analyzer = get_analyzer()
+    if args.explain:
+        out.write(analyzer.explain(args.title, text).render() + "\n")
+        return 0
+    u = analyzer.understand(args.title, text)
+    out.write(
+        json.dumps(
+            {
+                "districts": list(u.districts),
+                "okrugs": list(u.okrugs),
+                "topics": list(u.topics),
+                "summary": u.summary,
+            },
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
+    return 0
+
+
 COMMANDS: dict[str, Command] = {
+    "ingest": cmd_ingest,
+    "export": cmd_export,
+    "digest": cmd_digest,
+    "tag": cmd_tag,
     "run": cmd_run,
     "db upgrade": cmd_db_upgrade,
     "feeds list": cmd_feeds_list,
@@ -121,11 +350,37 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path)
     exp = feeds_sub.add_parser("export", help="print the enabled feeds as OPML or TOML")
     exp.add_argument("--format", choices=("opml", "toml"), default="opml")
+
+    ingest = sub.add_parser("ingest", help="fetch feeds (URLs or local files) once and store them")
+    ingest.add_argument("sources", nargs="+", metavar="SOURCE")
+    where = ingest.add_mutually_exclusive_group()
+    where.add_argument("--okrug", metavar="ABBR", help="the sources are okrug papers")
+    where.add_argument("--district", metavar="NAME", help="the sources are district papers")
+
+    export = sub.add_parser("export", help="print stored articles as JSON Lines")
+    export.add_argument("--format", choices=("jsonl",), default="jsonl")
+    export.add_argument("--since", metavar="DURATION", help="only articles newer than e.g. 7d")
+
+    digest = sub.add_parser("digest", help="print the digest a subscriber would get now")
+    digest.add_argument("--district", action="append", metavar="NAME")
+    digest.add_argument("--okrug", action="append", metavar="ABBR")
+    digest.add_argument("--topic", action="append", metavar="SLUG")
+    digest.add_argument("--since", metavar="DURATION", default="24h")
+    digest.add_argument("--lang", choices=("ru", "en"), default="ru")
+    digest.add_argument("--format", choices=("text", "html", "json"), default="text")
+
+    tag = sub.add_parser("tag", help="districts and topics of a text (from FILE or stdin)")
+    tag.add_argument("file", nargs="?", metavar="FILE")
+    tag.add_argument("--title", default="")
+    tag.add_argument("--explain", action="store_true", help="show which words led where")
     return parser
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "digest" and not (args.district or args.okrug):
+        parser.error("digest needs at least one --district or --okrug")
     name = args.command + (f" {args.action}" if getattr(args, "action", None) else "")
     try:
         settings = load_settings()
@@ -134,8 +389,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
             stream=sys.stderr,
         )
+        logging.getLogger("alembic").setLevel(logging.WARNING)
         return asyncio.run(COMMANDS[name](args, settings, out or sys.stdout))
-    except (ConfigError, UsageError) as exc:
+    except (ConfigError, UsageError, SourcesError) as exc:
         print(f"newsbot: {exc}", file=sys.stderr)
         return 2
     except NewsBotError as exc:

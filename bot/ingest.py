@@ -13,12 +13,26 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from ipaddress import ip_network
+from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot import __version__
+from bot.config import Settings
+from bot.feeds.errors import FeedError
+from bot.feeds.fetch import FetchPolicy
 from bot.feeds.normalize import NormalizedArticle
-from bot.feeds.poller import ArticleRecord, FeedState, FetchOutcome, UpsertResult
+from bot.feeds.poller import (
+    ArticleRecord,
+    FeedState,
+    FetchOutcome,
+    PollReport,
+    PollStatus,
+    UpsertResult,
+    ingest_body,
+)
 from bot.feeds.schedule import FeedHealth
 from bot.storage import Database
 from bot.storage import articles as repo
@@ -26,7 +40,15 @@ from bot.storage import schema as s
 from digests.stories import StoryFeatures, StoryIndex
 from digests.understanding import Analyzer, Understanding
 
-__all__ = ["DatabaseFeedStore", "NewArticle", "StoryAssigner", "tag_pending"]
+__all__ = [
+    "DatabaseFeedStore",
+    "NewArticle",
+    "StoryAssigner",
+    "fetch_policy",
+    "ingest_file",
+    "tag_pending",
+    "understand_article",
+]
 
 log = logging.getLogger(__name__)
 
@@ -275,6 +297,50 @@ async def tag_pending(
             assigner.index.remove(a.id)
         await assigner.store(conn, items, now, replace=True)
     return len(items)
+
+
+def fetch_policy(settings: Settings) -> FetchPolicy:
+    """The operator's fetch limits from settings."""
+    return FetchPolicy(
+        user_agent=f"DistrictNewsBot/{__version__}",
+        contact_url=settings.contact_url,
+        broken_after=timedelta(hours=settings.feed_broken_after_hours),
+        allowed_networks=tuple(ip_network(n, strict=False) for n in settings.feed_allowed_networks),
+    )
+
+
+async def ingest_file(
+    store: DatabaseFeedStore, analyzer: Analyzer, feed_id: int, path: Path, now: datetime
+) -> PollReport:
+    """Store the articles of a feed saved on disk, as if just fetched (``newsbot ingest FILE``)."""
+    body = await asyncio.to_thread(path.read_bytes)
+    try:
+        ingested = await asyncio.to_thread(ingest_body, body, None, path.as_uri(), now)
+    except FeedError as exc:
+        return PollReport(feed_id, path.as_uri(), PollStatus.ERROR, error=str(exc))
+    known = await store.article_hashes(feed_id, [a.identity for a in ingested.articles])
+    records = await asyncio.to_thread(
+        lambda: [
+            ArticleRecord(
+                a,
+                None
+                if known.get(a.identity) == a.content_hash
+                else understand_article(analyzer, a),
+            )
+            for a in ingested.articles
+        ]
+    )
+    counts = await store.upsert_articles(feed_id, records, now)
+    return PollReport(
+        feed_id,
+        path.as_uri(),
+        PollStatus.OK,
+        new=counts.new,
+        updated=counts.updated,
+        unchanged=counts.unchanged,
+        skipped=ingested.skipped,
+        warning=ingested.warning,
+    )
 
 
 def understand_article(analyzer: Analyzer, article: NormalizedArticle) -> Understanding:

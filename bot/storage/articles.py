@@ -6,7 +6,7 @@ not hundreds (each awaited call costs ~90 µs of event-loop time on aiosqlite).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,11 +19,13 @@ from digests.understanding import Understanding
 
 __all__ = [
     "ArticleToTag",
+    "ExportedArticle",
     "StoredArticle",
     "StoredSignature",
     "Tagging",
     "create_stories",
     "existing_articles",
+    "exported_articles",
     "insert_articles",
     "pending_articles",
     "recent_signatures",
@@ -295,3 +297,73 @@ async def recent_signatures(conn: AsyncConnection, since: datetime) -> list[Stor
         .order_by(s.articles.c.published_at, s.articles.c.id)
     )
     return [StoredSignature(*row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportedArticle:
+    id: int
+    url: str
+    title: str
+    published_at: datetime
+    feed_url: str
+    summary: str
+    districts: tuple[str, ...]
+    okrugs: tuple[str, ...]
+    topics: tuple[str, ...]
+    story_id: int | None
+
+
+async def exported_articles(
+    conn: AsyncConnection, since: datetime | None, batch: int = 1000
+) -> AsyncIterator[ExportedArticle]:
+    """Every stored article with its tags, oldest first, fetched in batches."""
+    a = s.articles
+    last_id = 0
+    while True:
+        query = (
+            select(
+                a.c.id,
+                a.c.url,
+                a.c.title,
+                a.c.published_at,
+                s.feeds.c.url,
+                a.c.summary,
+                a.c.story_id,
+            )
+            .join(s.feeds, s.feeds.c.id == a.c.feed_id)
+            .where(a.c.id > last_id)
+            .order_by(a.c.id)
+            .limit(batch)
+        )
+        if since is not None:
+            query = query.where(a.c.published_at >= since)
+        rows = (await conn.execute(query)).all()
+        if not rows:
+            return
+        ids = [r[0] for r in rows]
+        tags: dict[str, dict[int, list[str]]] = {"d": {}, "o": {}, "t": {}}
+        for key, table, column, order in (
+            ("d", s.article_districts, s.article_districts.c.district, s.article_districts.c.score),
+            ("o", s.article_okrugs, s.article_okrugs.c.okrug, s.article_okrugs.c.okrug),
+            ("t", s.article_topics, s.article_topics.c.topic, s.article_topics.c.score),
+        ):
+            for aid, value in await conn.execute(
+                select(table.c.article_id, column)
+                .where(table.c.article_id.in_(ids))
+                .order_by(table.c.article_id, order.desc() if key != "o" else order, column)
+            ):
+                tags[key].setdefault(aid, []).append(value)
+        for aid, url, title, published, feed_url, summary, story_id in rows:
+            yield ExportedArticle(
+                aid,
+                url,
+                title,
+                published,
+                feed_url,
+                summary,
+                tuple(tags["d"].get(aid, ())),
+                tuple(tags["o"].get(aid, ())),
+                tuple(tags["t"].get(aid, ())),
+                story_id,
+            )
+        last_id = ids[-1]

@@ -65,8 +65,11 @@ async def load_candidates(
         select(ad.c.article_id, ad.c.district).join(a, a.c.id == ad.c.article_id).where(in_window)
     ):
         districts[story_of[aid]].add(district)
+    # Only okrugs named as a whole: the builder derives the okrugs of districts itself.
     for aid, okrug in await conn.execute(
-        select(ao.c.article_id, ao.c.okrug).join(a, a.c.id == ao.c.article_id).where(in_window)
+        select(ao.c.article_id, ao.c.okrug)
+        .join(a, a.c.id == ao.c.article_id)
+        .where(in_window, ao.c.mentioned.is_(True))
     ):
         okrugs[story_of[aid]].add(okrug)
     for aid, topic, score in await conn.execute(
