@@ -389,7 +389,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
             stream=sys.stderr,
         )
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+        for chatty in ("alembic", "pymorphy3"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
         return asyncio.run(COMMANDS[name](args, settings, out or sys.stdout))
     except (ConfigError, UsageError, SourcesError) as exc:
         print(f"newsbot: {exc}", file=sys.stderr)

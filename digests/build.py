@@ -10,9 +10,10 @@ Sections, in this order:
 1. ``district`` — the story is about one of the user's districts: its text mentions a
    covered district (a subscribed district, or any district of a subscribed okrug) or it was
    published by the paper of a covered district.
-2. ``okrug`` — not a district match, but the story comes from the paper of one of the user's
-   okrugs (the okrugs of their districts plus subscribed okrugs) or its text is about such an
-   okrug as a whole.
+2. ``okrug`` — not a district match, but its text is about one of the user's okrugs (the
+   okrugs of their districts plus subscribed okrugs) as a whole, or it comes from such an
+   okrug's paper and names no particular district (news about a neighbouring district is not
+   okrug-wide news).
 3. ``city`` — not about any particular place (no districts, no okrugs in the text) and carried
    by a city-wide feed; only the ``city_cap`` most important ones are shown.
 
@@ -236,12 +237,15 @@ class _Facts(NamedTuple):
     keys: tuple[_SortKey, _SortKey, _SortKey, _SortKey, _SortKey]
 
 
+_NONE: frozenset[str] = frozenset()
 _DISTRICT_OWN, _DISTRICT_VIA_OKRUG, _OKRUG_PAPER, _OKRUG_MENTION, _CITY = range(5)
 
 
 def _facts(story: StoryCandidate) -> _Facts:
     places = story.district_slugs | story.feed_districts
-    okrug_places = story.okrug_slugs | story.feed_okrugs
+    # An okrug paper's story is okrug-wide only when its text names no particular district:
+    # a story about a neighbouring district is not news for the rest of the okrug.
+    okrug_places = story.okrug_slugs | (story.feed_okrugs if not story.district_slugs else _NONE)
     tail = (-story.importance, -_micros(story.published_at), story.story_id)
     n, m = len(places), len(okrug_places)
     keys = (

@@ -100,12 +100,22 @@ def test_district_matches_text_paper_and_whole_okrug(region: Region) -> None:
 
 
 def test_okrug_section_takes_okrug_paper_and_okrug_mentions(region: Region) -> None:
-    paper = story(feed_okrugs={"tsao"}, district_slugs={"arbat"})
+    paper = story(feed_okrugs={"tsao"})  # okrug-wide: names no particular district
     mention = story(okrug_slugs={"tsao"}, from_city_feed=True, source_count=3)
     digest = build_digest(request(), [mention, paper], region)
     # The okrug's own paper first, then the more important mention.
     assert ids(digest) == [paper.story_id, mention.story_id]
     assert all(i.section is Section.OKRUG for i in digest.items)
+
+
+def test_okrug_paper_story_about_a_neighbouring_district_is_left_out(region: Region) -> None:
+    # A Khamovniki reader does not get the ЦАО paper's story about Arbat...
+    neighbour = story(feed_okrugs={"tsao"}, district_slugs={"arbat"})
+    # ...unless the text also speaks of the okrug as a whole.
+    okrug_wide = story(feed_okrugs={"tsao"}, district_slugs={"arbat"}, okrug_slugs={"tsao"})
+    digest = build_digest(request(), [neighbour, okrug_wide], region)
+    assert ids(digest) == [okrug_wide.story_id]
+    assert digest.items[0].section is Section.OKRUG
 
 
 def test_rank_by_importance_then_recency(region: Region) -> None:
