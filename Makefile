@@ -39,7 +39,7 @@ translations: $(STAMP)
 
 extract-messages: $(STAMP)
 	$(BIN)/pybabel extract --no-location --sort-by-file --project district-news-bot \
-		-k _ -k __ -k N_ -k lazy_gettext -k ngettext:1,2 -k lazy_ngettext:1,2 -k _:1,2 -k __:1,2 \
+		-k _:1,1t -k _:1,2 -k __:1,1t -k __:1,2 -k N_ -k lazy_gettext -k ngettext:1,2 -k lazy_ngettext:1,2 \
 		-o locales/messages.pot bot handlers digests
 	$(BIN)/pybabel update --domain messages --input-file locales/messages.pot \
 		--output-dir locales --no-fuzzy-matching

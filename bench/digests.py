@@ -91,7 +91,7 @@ def make_stories(
                 title=f"Story {i + 1}",
                 url=f"https://example.com/news/{i + 1}",
                 lead="A short lead of the story. " * 4,
-                published_at=NOW - timedelta(seconds=rng.uniform(0, 7 * 86400)),
+                available_at=NOW - timedelta(seconds=rng.uniform(0, 7 * 86400)),
                 source_count=sources,
                 district_slugs=frozenset(mentioned),
                 okrug_slugs=frozenset(okrug_mentions),

@@ -275,7 +275,7 @@ async def cmd_digest(args: argparse.Namespace, settings: Settings, out: TextIO) 
                 "districts": list(i.districts),
                 "topics": list(i.topics),
                 "sources": i.story.source_count,
-                "published": i.story.published_at.isoformat(),
+                "available": i.story.available_at.isoformat(),
             }
             for i in digest.items
         ]

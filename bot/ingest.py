@@ -110,6 +110,7 @@ class StoryAssigner:
         real_ids = await repo.create_stories(
             conn,
             [(members[0].article_id, members[0].published_at) for members in provisional.values()],
+            now,
         )
         renamed = dict(zip(provisional, real_ids, strict=True))
         for temp_id, members in provisional.items():

@@ -98,7 +98,7 @@ class StoryCandidate:
     title: str
     url: str
     lead: str
-    published_at: datetime
+    available_at: datetime  # when readers could first have it (we stored it): periods use this
     source_count: int = 1
     district_slugs: frozenset[str] = frozenset()
     okrug_slugs: frozenset[str] = frozenset()
@@ -109,7 +109,7 @@ class StoryCandidate:
     priority: float = 0.0
 
     def __post_init__(self) -> None:
-        _require_aware(self.published_at, "published_at")
+        _require_aware(self.available_at, "available_at")
         if self.source_count < 1:
             raise ValueError("source_count must be at least 1")
 
@@ -246,7 +246,7 @@ def _facts(story: StoryCandidate) -> _Facts:
     # An okrug paper's story is okrug-wide only when its text names no particular district:
     # a story about a neighbouring district is not news for the rest of the okrug.
     okrug_places = story.okrug_slugs | (story.feed_okrugs if not story.district_slugs else _NONE)
-    tail = (-story.importance, -_micros(story.published_at), story.story_id)
+    tail = (-story.importance, -_micros(story.available_at), story.story_id)
     n, m = len(places), len(okrug_places)
     keys = (
         (0, 0, n, *tail),
@@ -340,7 +340,7 @@ def build_digest(
     scope = _scope(request.districts, request.okrugs, geo)
     entries: list[_Entry] = []
     for i, story in enumerate(stories):
-        if not request.period_start <= story.published_at < request.period_end:
+        if not request.period_start <= story.available_at < request.period_end:
             continue
         if not _wanted(story, request):
             continue

@@ -296,7 +296,9 @@ def _footer(ctx: _Context, omitted: int) -> str:
         )
         text = ctx.counted(template, omitted)
         lines.append(f"<i>{_text(text)}</i>")
-    lines.append(_text(ctx.tr.gettext("Change districts and topics: /settings")))
+    lines.append(
+        _text(ctx.tr.gettext("Districts: /districts · topics: /topics · settings: /settings"))
+    )
     return "\n".join(lines)
 
 

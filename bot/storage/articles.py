@@ -140,7 +140,7 @@ async def update_article(
 
 
 async def create_stories(
-    conn: AsyncConnection, firsts: Sequence[tuple[int, datetime]]
+    conn: AsyncConnection, firsts: Sequence[tuple[int, datetime]], now: datetime
 ) -> list[int]:
     """One new story per (first article id, published time); their ids, in order."""
     if not firsts:
@@ -153,6 +153,7 @@ async def create_stories(
                 "source_count": 1,
                 "first_published_at": when,
                 "last_article_at": when,
+                "created_at": now,
             }
             for aid, when in firsts
         ],

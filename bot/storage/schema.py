@@ -110,7 +110,10 @@ stories = Table(
     Column("source_count", Integer, nullable=False, server_default="1"),
     _ts("first_published_at", nullable=False),
     _ts("last_article_at", nullable=False),
+    # When we first stored it: digest periods use this, so a late-fetched story is not lost.
+    _ts("created_at", nullable=False, server_default=now_sql),
     Index("ix_stories_first_published_at", "first_published_at"),
+    Index("ix_stories_created_at", "created_at"),
 )
 
 articles = Table(

@@ -1,11 +1,16 @@
-"""Stories as digest candidates: one query per kind of fact, never one per story."""
+"""Stories as digest candidates: one query per kind of fact, never one per story.
+
+A digest period selects stories by when we stored them (``created_at``), so a story fetched
+after its publication time is not lost between two digests; stories published long before
+the period (a new feed's backlog) are left out.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage import schema as s
@@ -14,10 +19,22 @@ from digests.build import StoryCandidate
 __all__ = ["load_candidates"]
 
 
+STALE_AFTER = timedelta(days=3)
+
+
+def _in_period(since: datetime, until: datetime) -> ColumnElement[bool]:
+    st = s.stories
+    return and_(
+        st.c.created_at >= since,
+        st.c.created_at < until,
+        st.c.first_published_at >= since - STALE_AFTER,
+    )
+
+
 async def load_candidates(
     conn: AsyncConnection, since: datetime, until: datetime
 ) -> list[StoryCandidate]:
-    """Stories first published in [since, until), with the facts the digest builder needs.
+    """Stories stored in [since, until), with the facts the digest builder needs.
 
     A story's places and feed bindings are the union over all its copies; its title, link and
     lead are the representative article's; its topics are summed over copies by weight.
@@ -26,10 +43,10 @@ async def load_candidates(
     story_rows = (
         await conn.execute(
             select(
-                st.c.id, st.c.source_count, st.c.first_published_at, a.c.title, a.c.url, a.c.summary
+                st.c.id, st.c.source_count, st.c.created_at, a.c.title, a.c.url, a.c.summary
             )
             .join(a, a.c.id == st.c.representative_article_id)
-            .where(st.c.first_published_at >= since, st.c.first_published_at < until)
+            .where(_in_period(since, until))
         )
     ).all()
     if not story_rows:
@@ -39,7 +56,7 @@ async def load_candidates(
             select(a.c.id, a.c.story_id, f.c.binding_kind, f.c.binding_slug)
             .join(f, f.c.id == a.c.feed_id)
             .join(st, st.c.id == a.c.story_id)
-            .where(st.c.first_published_at >= since, st.c.first_published_at < until)
+            .where(_in_period(since, until))
         )
     ).all()
     story_of = {aid: sid for aid, sid, _, _ in member_rows}
@@ -58,7 +75,7 @@ async def load_candidates(
     okrugs: dict[int, set[str]] = defaultdict(set)
     topic_weight: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     in_window = a.c.story_id.in_(
-        select(st.c.id).where(st.c.first_published_at >= since, st.c.first_published_at < until)
+        select(st.c.id).where(_in_period(since, until))
     )
     ad, ao, at = s.article_districts, s.article_okrugs, s.article_topics
     for aid, district in await conn.execute(
@@ -80,7 +97,7 @@ async def load_candidates(
         topic_weight[story_of[aid]][topic] += score
 
     candidates = []
-    for sid, source_count, published, title, url, summary in story_rows:
+    for sid, source_count, stored_at, title, url, summary in story_rows:
         weights = topic_weight.get(sid, {})
         candidates.append(
             StoryCandidate(
@@ -88,7 +105,7 @@ async def load_candidates(
                 title=title,
                 url=url,
                 lead=summary,
-                published_at=published,
+                available_at=stored_at,
                 source_count=source_count,
                 district_slugs=frozenset(districts.get(sid, ())),
                 okrug_slugs=frozenset(okrugs.get(sid, ())),

@@ -19,11 +19,13 @@ __all__ = [
     "User",
     "UserDefaults",
     "add_subscription",
+    "clear_subscriptions",
     "delete_user",
     "due_users",
     "ensure_user",
     "get_subscriptions",
     "get_user",
+    "instant_users",
     "mark_inactive",
     "remove_subscription",
     "set_topics",
@@ -271,6 +273,25 @@ async def due_users(conn: AsyncConnection, now: datetime, limit: int = 5000) -> 
     return [User.from_row(r) for r in rows.mappings()]
 
 
+async def instant_users(conn: AsyncConnection) -> list[User]:
+    """Active, unpaused users who asked for instant alerts."""
+    rows = await conn.execute(
+        select(s.users).where(
+            s.users.c.active.is_(True), s.users.c.paused.is_(False), s.users.c.mode == "instant"
+        )
+    )
+    return [User.from_row(r) for r in rows.mappings()]
+
+
 def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+async def clear_subscriptions(conn: AsyncConnection, user_id: int) -> int:
+    """Remove all the user's district and okrug subscriptions (topic choices stay);
+    returns how many were removed."""
+    result = await conn.execute(
+        delete(s.subscriptions).where(s.subscriptions.c.user_id == user_id)
+    )
+    return int(result.rowcount or 0)

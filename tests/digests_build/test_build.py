@@ -43,7 +43,7 @@ def story(
     for key in ("district_slugs", "okrug_slugs", "feed_districts", "feed_okrugs"):
         if key in fields:
             fields[key] = frozenset(fields[key])
-    return StoryCandidate(story_id=sid, published_at=START + timedelta(hours=hours), **fields)
+    return StoryCandidate(story_id=sid, available_at=START + timedelta(hours=hours), **fields)
 
 
 def request(
@@ -235,7 +235,7 @@ stories_strategy = st.builds(
     title=st.just("t"),
     url=st.just("https://example.com"),
     lead=st.just(""),
-    published_at=st.integers(-20, 26).map(lambda h: START + timedelta(hours=h)),
+    available_at=st.integers(-20, 26).map(lambda h: START + timedelta(hours=h)),
     source_count=st.integers(1, 3),
     district_slugs=slugs(DISTRICTS),
     okrug_slugs=slugs(OKRUGS, 1),

@@ -52,7 +52,9 @@ RU: dict[str | tuple[str, str], str | tuple[str, str, str]] = {
         "и ещё {n} новости не поместились",
         "и ещё {n} новостей не поместились",
     ),
-    "Change districts and topics: /settings": "Изменить районы и темы: /settings",
+    "Districts: /districts · topics: /topics · settings: /settings": (
+        "Районы: /districts · темы: /topics · настройки: /settings"
+    ),
     "Nothing new since your last digest.": "Со времени прошлой сводки ничего нового.",
     # Topic labels come from digests/topics.py; two are enough here.
     "Transport": "Транспорт",
@@ -145,7 +147,7 @@ def make_story(story_id: int, **fields: object) -> StoryCandidate:
         "title": f"Заголовок {story_id}",
         "url": f"https://example.com/{story_id}",
         "lead": "Короткий лид.",
-        "published_at": START + timedelta(hours=1),
+        "available_at": START + timedelta(hours=1),
         "topics": ("transport",),
     }
     base.update(fields)
@@ -224,7 +226,7 @@ def test_russian_digest_layout(region: Region) -> None:
     assert "<i>Транспорт, ЖКХ · ещё в 2 источниках</i>" in part
     assert "<i>📍 ЦАО · ЖКХ</i>" in part
     assert "и ещё 5 новостей не поместились" in text
-    assert text.endswith("Изменить районы и темы: /settings")
+    assert text.endswith("Районы: /districts · темы: /topics · настройки: /settings")
 
 
 def test_english_with_null_translations(region: Region) -> None:

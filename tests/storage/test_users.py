@@ -73,3 +73,18 @@ async def test_delete_user_removes_everything(any_db: Database) -> None:
         assert await users.delete_user(conn, 9)
         assert await users.get_user(conn, 9) is None
         assert (await users.get_subscriptions(conn, 9)) == users.Subscriptions()
+
+
+async def test_clear_subscriptions_keeps_topics(any_db: Database) -> None:
+    async with any_db.transaction() as conn:
+        await users.ensure_user(conn, 5, 5, NOW)
+        await users.ensure_user(conn, 6, 6, NOW)
+        await users.add_subscription(conn, 5, "district", "kurkino", NOW)
+        await users.add_subscription(conn, 5, "okrug", "szao", NOW)
+        await users.add_subscription(conn, 6, "district", "kurkino", NOW)
+        await users.set_topics(conn, 5, ["sport"])
+        assert await users.clear_subscriptions(conn, 5) == 2
+        assert await users.clear_subscriptions(conn, 5) == 0
+        subs = await users.get_subscriptions(conn, 5)
+        assert subs.is_empty and subs.topics == {"sport"}
+        assert (await users.get_subscriptions(conn, 6)).districts == {"kurkino"}

@@ -112,10 +112,17 @@ def upgrade() -> None:
         sa.Column("source_count", sa.Integer(), server_default="1", nullable=False),
         sa.Column("first_published_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_article_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("(CURRENT_TIMESTAMP)"),
+            nullable=False,
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stories")),
     )
     with op.batch_alter_table("stories", schema=None) as batch_op:
         batch_op.create_index("ix_stories_first_published_at", ["first_published_at"], unique=False)
+        batch_op.create_index("ix_stories_created_at", ["created_at"], unique=False)
 
     op.create_table(
         "users",
@@ -383,6 +390,7 @@ def downgrade() -> None:
     op.drop_table("users")
     with op.batch_alter_table("stories", schema=None) as batch_op:
         batch_op.drop_index("ix_stories_first_published_at")
+        batch_op.drop_index("ix_stories_created_at")
 
     op.drop_table("stories")
     with op.batch_alter_table("feeds", schema=None) as batch_op:

@@ -1,0 +1,36 @@
+"""/help: every command with one line."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+
+from handlers.commands import COMMANDS
+
+__all__ = ["build_help_router", "help_text"]
+
+
+def help_text() -> str:
+    lines = [_("<b>What I can do</b>"), ""]
+    for command in COMMANDS:
+        usage = f" {escape(_(command.usage))}" if command.usage else ""
+        lines.append(f"/{command.name}{usage} — {_(command.description)}")
+    lines += [
+        "",
+        _("Example: /subscribe Khamovniki or /subscribe YuZAO."),
+    ]
+    return "\n".join(lines)
+
+
+def build_help_router() -> Router:
+    router = Router(name="help")
+
+    @router.message(Command("help"))
+    async def show_help(message: Message) -> None:
+        await message.answer(help_text())
+
+    return router
