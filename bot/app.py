@@ -22,7 +22,12 @@ from bot.middlewares import UserMiddleware
 from bot.storage import Database
 from digests.region import load_region
 
-__all__ = ["build_dispatcher", "create_bot", "create_fsm_storage"]
+__all__ = ["BOT_DEFAULTS", "build_dispatcher", "create_bot", "create_fsm_storage"]
+
+# Every message is HTML (feed text is escaped where it is put in) and shows no link previews.
+BOT_DEFAULTS = DefaultBotProperties(
+    parse_mode=ParseMode.HTML, link_preview=LinkPreviewOptions(is_disabled=True)
+)
 
 
 def create_bot(settings: Settings, token: str | None = None) -> Bot:
@@ -30,14 +35,7 @@ def create_bot(settings: Settings, token: str | None = None) -> Bot:
     session = None
     if settings.telegram_api_base:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
-    return Bot(
-        token or settings.token,
-        session=session,
-        default=DefaultBotProperties(
-            parse_mode=ParseMode.HTML,
-            link_preview=LinkPreviewOptions(is_disabled=True),
-        ),
-    )
+    return Bot(token or settings.token, session=session, default=BOT_DEFAULTS)
 
 
 def create_fsm_storage(settings: Settings) -> BaseStorage:

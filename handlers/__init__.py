@@ -13,14 +13,15 @@ def build_router(extra: Iterable[Router] = ()) -> Router:
     """A fresh router tree (a Router can be attached to only one Dispatcher).
 
     Order matters: group chats are answered first, the catch-all fallback comes last.
-    ``extra`` routers (e.g. /digest and /search) go after the built-in features and before
-    the fallback, so their commands are not taken for unknown ones.
+    ``extra`` routers (the admin tools) go after the built-in features and before the
+    fallback, so their commands are not taken for unknown ones.
     """
     from handlers.districts import build_districts_router
     from handlers.fallback import build_fallback_router
     from handlers.group import build_group_router
     from handlers.help import build_help_router
     from handlers.privacy import build_privacy_router
+    from handlers.reading import build_reading_router
     from handlers.settings import build_settings_router
     from handlers.start import build_start_router
     from handlers.topics import build_topics_router
@@ -32,6 +33,7 @@ def build_router(extra: Iterable[Router] = ()) -> Router:
         build_districts_router(),
         build_topics_router(),
         build_settings_router(),
+        build_reading_router(),
         build_privacy_router(),
         build_help_router(),
         *extra,

@@ -1,6 +1,6 @@
 """The command list: /help text and Telegram's command menu (``setMyCommands``) per language.
 
-To add a command (the lead's /digest and /search), add a row to :data:`COMMANDS`.
+To add a command, add a row to :data:`COMMANDS`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("subscribe", N_("Follow a district or okrug by name"), N_("<name>")),
     Command("unsubscribe", N_("Stop following a district or okrug"), N_("<name>")),
     Command("topics", N_("Choose topics")),
+    Command("digest", N_("Your digest now, since the last one")),
+    Command("search", N_("Search the last 7 days of news"), N_("<words>")),
     Command("settings", N_("Time, time zone, mode, language")),
     Command("time", N_("Set the delivery time"), "HH:MM", menu=False),
     Command("timezone", N_("Set the time zone"), "Area/City", menu=False),

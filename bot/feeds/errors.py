@@ -6,6 +6,8 @@ can record it in the feed's health record instead of letting it escape.
 
 from __future__ import annotations
 
+from bot.errors import NewsBotError
+
 __all__ = [
     "BlockedAddressError",
     "BodyTooLargeError",
@@ -19,7 +21,7 @@ __all__ = [
 ]
 
 
-class FeedError(Exception):
+class FeedError(NewsBotError):
     """Base class; ``str(error)`` is a short human-readable reason for the health record."""
 
 

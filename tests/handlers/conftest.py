@@ -16,7 +16,7 @@ import pytest
 from aiogram import Dispatcher
 from aiogram.types import TelegramObject
 
-from bot.app import build_dispatcher
+from bot.app import BOT_DEFAULTS, build_dispatcher
 from bot.clock import FixedClock
 from bot.config import Settings
 from bot.storage import Database
@@ -76,7 +76,15 @@ class Harness:
         dp.update.outer_middleware._middlewares.insert(0, count)
         self.dp = dp
         stack = AsyncExitStack()
-        await stack.enter_async_context(run_polling(dp, self.fake.make_bot(), polling_timeout=1))
+        await stack.enter_async_context(
+            run_polling(
+                dp,
+                self.fake.make_bot(
+                    parse_mode=BOT_DEFAULTS.parse_mode, link_preview=BOT_DEFAULTS.link_preview
+                ),
+                polling_timeout=1,
+            )
+        )
         self._stack = stack
 
     async def stop(self) -> None:

@@ -59,6 +59,8 @@ def upgrade() -> None:
         sa.Column("progress_chat_id", sa.BigInteger(), nullable=True),
         sa.Column("progress_message_id", sa.BigInteger(), nullable=True),
         sa.Column("recipients", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("progress_text", sa.Text(), nullable=True),
+        sa.Column("progress_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
