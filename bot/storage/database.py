@@ -18,9 +18,16 @@ from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-__all__ = ["Database", "alembic_config"]
+__all__ = ["Database", "alembic_config", "in_metadata"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Created by raw SQL in migration 0002 (full-text search), not described by the metadata.
+RAW_SQL_OBJECTS = frozenset({"article_search", "ix_articles_search"})
+
+
+def in_metadata(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic ``include_name`` hook: compare only what the SQLAlchemy metadata describes."""
+    return not (name or "").startswith(tuple(RAW_SQL_OBJECTS))
 
 
 def alembic_config() -> Config:

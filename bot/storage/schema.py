@@ -239,6 +239,9 @@ broadcasts = Table(
     Column("progress_chat_id", BigInteger),
     Column("progress_message_id", BigInteger),
     Column("recipients", Integer, nullable=False, server_default="0"),
+    # The last progress text shown to the admin and when: edit only on change, rate-limited.
+    Column("progress_text", Text),
+    _ts("progress_at"),
     _ts("created_at", nullable=False, server_default=now_sql),
     _ts("finished_at"),
 )

@@ -42,8 +42,10 @@ def _matches(conn: AsyncConnection, terms: Sequence[str]) -> ColumnElement[bool]
             q=_fts5_query(terms)
         )
         return a.c.id.in_(ids.columns(literal_column("rowid")))
-    query = " & ".join(t.replace("'", "").replace("\\", "") for t in terms)
-    return func.to_tsvector("simple", a.c.search_lemmas).op("@@")(func.to_tsquery("simple", query))
+    # plainto_tsquery ANDs plain words and has no operators a user could inject.
+    return func.to_tsvector("simple", a.c.search_lemmas).op("@@")(
+        func.plainto_tsquery("simple", " ".join(terms))
+    )
 
 
 async def search_stories(

@@ -42,9 +42,7 @@ async def load_candidates(
     a, st, f = s.articles, s.stories, s.feeds
     story_rows = (
         await conn.execute(
-            select(
-                st.c.id, st.c.source_count, st.c.created_at, a.c.title, a.c.url, a.c.summary
-            )
+            select(st.c.id, st.c.source_count, st.c.created_at, a.c.title, a.c.url, a.c.summary)
             .join(a, a.c.id == st.c.representative_article_id)
             .where(_in_period(since, until))
         )
@@ -74,9 +72,7 @@ async def load_candidates(
     districts: dict[int, set[str]] = defaultdict(set)
     okrugs: dict[int, set[str]] = defaultdict(set)
     topic_weight: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    in_window = a.c.story_id.in_(
-        select(st.c.id).where(_in_period(since, until))
-    )
+    in_window = a.c.story_id.in_(select(st.c.id).where(_in_period(since, until)))
     ad, ao, at = s.article_districts, s.article_okrugs, s.article_topics
     for aid, district in await conn.execute(
         select(ad.c.article_id, ad.c.district).join(a, a.c.id == ad.c.article_id).where(in_window)

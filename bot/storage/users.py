@@ -291,7 +291,5 @@ def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
 async def clear_subscriptions(conn: AsyncConnection, user_id: int) -> int:
     """Remove all the user's district and okrug subscriptions (topic choices stay);
     returns how many were removed."""
-    result = await conn.execute(
-        delete(s.subscriptions).where(s.subscriptions.c.user_id == user_id)
-    )
+    result = await conn.execute(delete(s.subscriptions).where(s.subscriptions.c.user_id == user_id))
     return int(result.rowcount or 0)

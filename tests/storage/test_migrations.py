@@ -8,13 +8,14 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, insert, inspect, select
 
 from bot.storage import Database, schema
-from bot.storage.database import alembic_config
+from bot.storage.database import alembic_config, in_metadata
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
 def _diff(connection: Connection) -> list[object]:
-    return list(compare_metadata(MigrationContext.configure(connection), schema.metadata))
+    context = MigrationContext.configure(connection, opts={"include_name": in_metadata})
+    return list(compare_metadata(context, schema.metadata))
 
 
 async def test_migrations_match_the_schema(any_db: Database) -> None:

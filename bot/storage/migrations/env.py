@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from bot.storage.database import in_metadata
 from bot.storage.schema import metadata
 
 connection = context.config.attributes.get("connection")
@@ -13,6 +14,7 @@ context.configure(
     target_metadata=metadata,
     render_as_batch=connection.dialect.name == "sqlite",  # SQLite can't ALTER most things
     compare_type=True,
+    include_name=in_metadata,
 )
 with context.begin_transaction():
     context.run_migrations()
