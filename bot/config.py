@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     default_language: Literal["ru", "en"] = "ru"
     default_timezone: str = "Europe/Moscow"
     default_digest_time: time = time(8, 0)
-    poll_interval: int = Field(default=900, ge=60, le=86_400)
+    poll_interval: int = Field(default=300, ge=60, le=86_400)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     # Feed fetching

@@ -1,19 +1,43 @@
-"""The ``newsbot run`` process: bot polling, feed poller, digest scheduler and sender together."""
+"""The ``newsbot run`` process: bot polling, feed poller, digest scheduler and sender together.
+
+:class:`Services` owns the long-lived parts. Its APScheduler is created inside the running
+event loop (in the dispatcher's start-up), with ``coalesce`` and ``max_instances=1`` on every
+job, so a slow cycle is never run twice at once and a missed one runs once.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC
+from functools import partial
 
 from aiogram import Bot, Dispatcher
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import build_dispatcher, create_bot, create_fsm_storage
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.delivery.sender import Sender, SenderConfig
+from bot.feeds.fetch import Fetcher
+from bot.feeds.poller import Poller
 from bot.feeds.sources import load_sources
+from bot.ingest import (
+    DatabaseFeedStore,
+    StoryAssigner,
+    fetch_policy,
+    tag_pending,
+    understand_article,
+)
+from bot.scheduling.digest_tick import run_digest_tick, run_instant_alerts
 from bot.storage import Database
 from bot.storage import feeds as feeds_repo
+from bot.storage.retention import purge
+from digests.understanding import get_analyzer
 
-__all__ = ["run_bot"]
+__all__ = ["Services", "prepare_database", "run_bot"]
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +60,83 @@ async def prepare_database(settings: Settings, clock: Clock) -> Database:
     return db
 
 
-async def on_startup(bot: Bot, dispatcher: Dispatcher) -> None:
-    from handlers.commands import set_bot_commands
+class Services:
+    """Poller, sender and scheduled jobs of one bot process."""
 
-    await set_bot_commands(bot)
-    me = await bot.get_me()
-    log.info("bot @%s started", me.username)
+    def __init__(self, settings: Settings, db: Database, bot: Bot, clock: Clock) -> None:
+        self.settings = settings
+        self.db = db
+        self.bot = bot
+        self.clock = clock
+        self.analyzer = get_analyzer()
+        self.store = DatabaseFeedStore(db, StoryAssigner())
+        self.fetcher = Fetcher(fetch_policy(settings))
+        # Parsing in a separate process keeps feedparser's CPU work off the event loop.
+        self.executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        self.poller = Poller(
+            self.store,
+            self.fetcher,
+            understand=partial(understand_article, self.analyzer),
+            executor=self.executor,
+            clock=clock.now,
+        )
+        self.sender = Sender(db, bot, SenderConfig.from_settings(settings), now=clock.now)
+        self.scheduler: AsyncIOScheduler | None = None
+        self._sender_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        now = self.clock.now()
+        async with self.db.transaction() as conn:
+            loaded = await self.store.assigner.warm(conn, now)
+        log.info("story index: %d recent articles", loaded)
+        await tag_pending(self.db, self.analyzer, self.store.assigner, now)
+        await self.poller.warm_up()
+        await self.sender.prepare()
+        self._sender_task = asyncio.create_task(self.sender.run(), name="sender")
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        jobs = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+        scheduler.add_job(
+            self.poll_cycle,
+            "interval",
+            seconds=self.settings.poll_interval,
+            next_run_time=now,
+            id="poll",
+            **jobs,
+        )
+        scheduler.add_job(self.digest_tick, "cron", second=0, id="digests", **jobs)
+        scheduler.add_job(self.clean_up, "interval", hours=6, id="retention", **jobs)
+        scheduler.start()
+        self.scheduler = scheduler
+
+    async def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+        self.sender.stop()
+        if self._sender_task is not None:
+            await self._sender_task
+        await self.fetcher.close()
+        self.executor.shutdown(cancel_futures=True)
+
+    async def poll_cycle(self) -> None:
+        reports = await self.poller.poll_due(self.clock.now())
+        now = self.clock.now()
+        await tag_pending(self.db, self.analyzer, self.store.assigner, now)
+        self.store.assigner.index.prune(now)
+        alerts = await run_instant_alerts(self.db, now, cap=self.settings.digest_cap)
+        if alerts.messages_queued:
+            self.sender.wake()
+        new = sum(r.new for r in reports)
+        log.info("poll cycle: %d feeds, %d new articles", len(reports), new)
+
+    async def digest_tick(self) -> None:
+        report = await run_digest_tick(self.db, self.clock.now(), cap=self.settings.digest_cap)
+        if report.messages_queued:
+            self.sender.wake()
+
+    async def clean_up(self) -> None:
+        async with self.db.transaction() as conn:
+            report = await purge(conn, self.clock.now(), self.settings.retention_days)
+        log.info("retention: %s", report)
 
 
 async def run_bot(settings: Settings, clock: Clock | None = None) -> None:
@@ -49,7 +144,21 @@ async def run_bot(settings: Settings, clock: Clock | None = None) -> None:
     db = await prepare_database(settings, clock)
     bot = create_bot(settings)
     dp = build_dispatcher(settings, db, clock=clock, storage=create_fsm_storage(settings))
+    services = Services(settings, db, bot, clock)
+
+    async def on_startup(bot: Bot, dispatcher: Dispatcher) -> None:
+        from handlers.commands import set_bot_commands
+
+        await set_bot_commands(bot)
+        await services.start()
+        me = await bot.get_me()
+        log.info("bot @%s started", me.username)
+
+    async def on_shutdown() -> None:
+        await services.stop()
+
     dp.startup.register(on_startup)
+    dp.shutdown.register(on_shutdown)
     try:
         await bot.delete_webhook(drop_pending_updates=False)
         await dp.start_polling(bot)
