@@ -123,10 +123,15 @@ def evaluate(articles: Sequence[DevArticle], analyzer: Analyzer | None = None) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--errors", action="store_true", help="list every disagreement")
+    parser.add_argument("--part", choices=("all", "v1", "v2"), default="all",
+                        help="evaluate only one part of the devset")  # fmt: skip
     args = parser.parse_args()
-    articles = load_devset()
+    articles = [a for a in load_devset() if args.part in ("all", a.part)]
     report = evaluate(articles)
-    print(f"devset: {len(articles)} articles, {len({a.story for a in articles})} stories")
+    print(
+        f"devset ({args.part}): {len(articles)} articles, {len({a.story for a in articles})} "
+        f"stories, ~{sum(len(a.text.split()) for a in articles) / len(articles):.0f} words"
+    )
     print(f"districts       {report.districts}")
     print(f"okrugs (all)    {report.okrugs}")
     print(f"topics micro    {report.topics}")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 
 from digests.morph import Morph, Tokens, fold_text, tokenize
 from digests.region import Region
@@ -282,6 +283,9 @@ class DistrictResult:
     okrugs_mentioned: tuple[str, ...]
     uncertain: tuple[str, ...]  # districts known only through an uncertain settlement mapping
     evidence: tuple[Evidence, ...] = field(default=())
+    # former settlements named in the text (slugs), a finer level than districts: two
+    # template texts about two settlements of one new district are still different places
+    settlements: tuple[str, ...] = ()
 
     @property
     def okrugs(self) -> tuple[str, ...]:
@@ -405,34 +409,29 @@ class DistrictTagger:
 
     def _find(self, folded: str, tokens: Tokens) -> list[_Match]:
         matches: list[_Match] = []
-        n = len(tokens)
-        i = 0
+        words = tokens.words
+        n = len(words)
         by_first = self._by_first
-        while i < n:
-            cands = by_first.get(tokens.words[i])
-            if cands is None:
-                i += 1
+        # First pass in C: positions of tokens that can start a name. Most tokens cannot,
+        # and the pattern work below runs only at these few positions.
+        starts = compress(range(n), map(by_first.__contains__, words))
+        nxt = 0  # tokens before this index belong to an earlier match
+        for i in starts:
+            if i < nxt:
                 continue
-            found: _Match | None = None
-            for p in cands:
+            for p in by_first[words[i]]:
                 k = len(p.parts)
                 if i + k > n:
                     continue
                 ok = True
                 for j in range(1, k):
-                    if tokens.words[i + j] not in p.parts[j] or not _gap_is_join(
-                        tokens.gaps[i + j]
-                    ):
+                    if words[i + j] not in p.parts[j] or not _gap_is_join(tokens.gaps[i + j]):
                         ok = False
                         break
                 if ok:
-                    found = _Match(p, i, i + k - 1)
+                    matches.append(_Match(p, i, i + k - 1))
+                    nxt = i + k
                     break
-            if found is None:
-                i += 1
-                continue
-            matches.append(found)
-            i = found.last + 1
         return matches
 
     def tag(
@@ -449,12 +448,20 @@ class DistrictTagger:
             folded = fold_text(text)
         if tokens is None:
             tokens = tokenize(folded)
-        # Context words are matched by surface form, so only the set of words is needed.
-        doc_words = frozenset(tokens.words)
         matches = self._find(folded, tokens)
+        # Context words are matched by surface form, so only the set of words is needed
+        # (built on first use: most articles have no ambiguous name).
+        doc_words_: list[frozenset[str]] = []
+
+        def doc_words() -> frozenset[str]:
+            if not doc_words_:
+                doc_words_.append(frozenset(tokens.words))
+            return doc_words_[0]
+
         evidence: list[Evidence] = []
         districts: dict[str, None] = {}
         certain: set[str] = set()
+        settlements: dict[str, None] = {}
         okrugs_mentioned: dict[str, None] = {}
 
         def note(kind: str, target: str, first: int, last: int, ok: bool, why: str) -> None:
@@ -463,7 +470,8 @@ class DistrictTagger:
                 evidence.append(Evidence(kind, target, text[s:e], s, e, ok, why))
 
         # Okrug abbreviations straight from the original text (case matters).
-        for am in _ABBR_RE.finditer(text):
+        # Every abbreviation ends in «АО»: a substring test spares the regex scan.
+        for am in _ABBR_RE.finditer(text) if "АО" in text else ():
             abbr, a0, a1 = am.group(1), am.start(), am.end()
             if abbr == "ЗАО" and _COMPANY_AFTER_RE.match(text, a1):
                 if want_evidence:
@@ -516,13 +524,13 @@ class DistrictTagger:
             if amb is None:
                 ok, why = True, "name" + (" with district context" if cue else "")
             elif cue:
-                vetoed = self._senses[slug][1] & doc_words
+                vetoed = self._senses[slug][1] & doc_words()
                 ok = not vetoed
                 why = "district context" if ok else f"other city: {', '.join(sorted(vetoed))}"
             elif amb.needs_cue:
                 ok, why = False, "ambiguous name without district context"
             else:
-                other = self._senses[slug][0] & doc_words
+                other = self._senses[slug][0] & doc_words()
                 ok = not other
                 why = (
                     "ambiguous name, no sign of another sense"
@@ -537,6 +545,7 @@ class DistrictTagger:
                 certain.add(slug)
             else:
                 s = self._settlements[slug]
+                settlements.setdefault(slug)
                 main = s.districts[0]
                 districts.setdefault(main)
                 if s.certain:
@@ -555,6 +564,7 @@ class DistrictTagger:
             okrugs_from_districts=tuple(from_districts),
             okrugs_mentioned=tuple(okrugs_mentioned),
             uncertain=tuple(d for d in districts if d not in certain),
+            settlements=tuple(settlements),
             evidence=tuple(evidence),
         )
 

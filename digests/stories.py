@@ -22,6 +22,7 @@ import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import filterfalse
 
 import numpy as np
 import numpy.typing as npt
@@ -80,6 +81,20 @@ def _word_hash(lemma: str) -> int:
     return h
 
 
+def _word_hashes(words: list[str]) -> U64:
+    """BLAKE2b-derived hashes of words; with a warm cache one C-level map, no Python loop."""
+    try:
+        values = list(map(_word_hash_cache.__getitem__, words))
+    except KeyError:
+        for w in set(words).difference(_word_hash_cache):
+            _word_hash(w)
+        try:
+            values = list(map(_word_hash_cache.__getitem__, words))
+        except KeyError:  # the bounded cache was cleared half-way
+            values = list(map(_word_hash, words))
+    return np.array(values, dtype=np.uint64)
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class StoryFeatures:
     """Everything needed to compare an article with others; storable as bytes."""
@@ -89,10 +104,13 @@ class StoryFeatures:
     districts: frozenset[str] = frozenset()
     numbers: frozenset[str] = frozenset()
     length: int = 0  # characters of the cleaned body: "most complete" representative
+    settlements: frozenset[str] = frozenset()  # former settlements named (finer than districts)
 
     def to_bytes(self) -> bytes:
         """Deterministic little-endian encoding: version, counts, signature, then strings."""
         extra = "\x1f".join(sorted(self.districts)) + "\x1e" + "\x1f".join(sorted(self.numbers))
+        if self.settlements:  # optional third section: bytes without it keep the first layout
+            extra += "\x1e" + "\x1f".join(sorted(self.settlements))
         head = struct.pack("<BII", _FORMAT, self.n_shingles, self.length)
         return head + self.signature.astype("<u4").tobytes() + extra.encode("utf-8")
 
@@ -103,13 +121,16 @@ class StoryFeatures:
             raise ValueError(f"unknown story signature format {version}")
         off = struct.calcsize("<BII")
         sig = np.frombuffer(data, dtype="<u4", count=NUM_PERM, offset=off).astype(np.uint32)
-        districts_s, numbers_s = data[off + 4 * NUM_PERM :].decode("utf-8").split("\x1e")
+        sections = data[off + 4 * NUM_PERM :].decode("utf-8").split("\x1e")
+        districts_s, numbers_s = sections[0], sections[1]
+        settlements_s = sections[2] if len(sections) > 2 else ""
         return cls(
             signature=sig,
             n_shingles=n_shingles,
             districts=frozenset(filter(None, districts_s.split("\x1f"))),
             numbers=frozenset(filter(None, numbers_s.split("\x1f"))),
             length=length,
+            settlements=frozenset(filter(None, settlements_s.split("\x1f"))),
         )
 
     def similarity(self, other: StoryFeatures) -> tuple[float, float]:
@@ -128,22 +149,33 @@ def story_features(
     *,
     districts: Iterable[str] = (),
     length: int = 0,
+    settlements: Iterable[str] = (),
 ) -> StoryFeatures:
     """Features of an article body from its lemmas (numbers are kept as their digits)."""
-    content = [w for w in lemmas if w not in _STOPWORDS]
-    numbers = frozenset(w for w in content if w.isdigit())
+    content = list(filterfalse(_STOPWORDS.__contains__, lemmas))
+    numbers = frozenset(filter(str.isdigit, content))
     if len(content) < _SHINGLE:
         sig = np.full(NUM_PERM, _EMPTY, dtype=np.uint32)
-        return StoryFeatures(sig, 0, frozenset(districts), numbers, length)
-    hashes = np.fromiter(map(_word_hash, content), dtype=np.uint64, count=len(content))
+        return StoryFeatures(sig, 0, frozenset(districts), numbers, length, frozenset(settlements))
+    hashes = _word_hashes(content)
     # Shingle hash: rolling combination of neighbouring word hashes (uint64 wraps around).
     sh = hashes[: len(hashes) - _SHINGLE + 1].copy()
     for k in range(1, _SHINGLE):
-        sh = sh * _MIX + hashes[k : len(hashes) - _SHINGLE + 1 + k]
-    sh = np.unique((sh ^ (sh >> _SHIFT)) & _MASK32)
-    values = (sh[:, None] * _A[None, :] + _B[None, :]) >> _SHIFT
-    sig = values.min(axis=0).astype(np.uint32)
-    return StoryFeatures(sig, int(sh.size), frozenset(districts), numbers, length)
+        sh *= _MIX
+        sh += hashes[k : len(hashes) - _SHINGLE + 1 + k]
+    sh ^= sh >> _SHIFT
+    sh &= _MASK32
+    # Sorting in place and counting distinct values is cheaper than np.unique; repeated
+    # shingles do not change a minimum, so they may stay in the array.
+    sh.sort()
+    n_shingles = 1 + int(np.count_nonzero(sh[1:] != sh[:-1]))
+    values = sh[:, None] * _A[None, :]
+    values += _B[None, :]
+    # >> 32 is monotonic, so it can be applied after the minimum (128 values, not n × 128).
+    sig = (values.min(axis=0) >> _SHIFT).astype(np.uint32)
+    return StoryFeatures(
+        sig, n_shingles, frozenset(districts), numbers, length, frozenset(settlements)
+    )
 
 
 # --- the index ------------------------------------------------------------------------------
@@ -253,6 +285,10 @@ class StoryIndex:
         """Evidence that two similar texts are different stories from one template."""
         if a.districts and b.districts and not (a.districts & b.districts):
             return "different districts"
+        # Places are compared at the finest level both texts name: «в поселении Роговское» and
+        # «в поселении Вороновское» are one district today but still two places.
+        if a.settlements and b.settlements and not (a.settlements & b.settlements):
+            return "different settlements"
         if (a.numbers - b.numbers) and (b.numbers - a.numbers):
             return "different numbers"
         return None

@@ -94,7 +94,12 @@ class Analyzer:
         split = len(tokenize(fold_text(title))) if title else 0
         places = self.districts.tag(full, tokens, folded=folded, want_evidence=want_evidence)
         topics = self.topics.classify(lemmas[:split], lemmas[split:], explain=want_evidence)
-        features = story_features(lemmas[split:], districts=places.districts, length=len(body))
+        features = story_features(
+            lemmas[split:],
+            districts=places.districts,
+            settlements=places.settlements,
+            length=len(body),
+        )
         understanding = Understanding(
             districts=places.districts,
             okrugs_from_districts=places.okrugs_from_districts,

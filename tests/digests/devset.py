@@ -22,6 +22,9 @@ class DevArticle:
     okrugs: frozenset[str]  # mentioned okrugs and okrugs of the gold districts
     topics: frozenset[str]
     story: str
+    # "v1": the first 78 short articles; "v2": 150–400-word articles added later, labelled
+    # before the tagger was run on them
+    part: str = "v1"
 
 
 def load_devset(path: Path = DEVSET_PATH) -> list[DevArticle]:
@@ -43,6 +46,7 @@ def load_devset(path: Path = DEVSET_PATH) -> list[DevArticle]:
                     okrugs=frozenset(raw["okrugs"]),
                     topics=frozenset(raw["topics"]),
                     story=raw["story"],
+                    part=raw.get("part", "v1"),
                 )
             )
     return out

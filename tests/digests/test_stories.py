@@ -147,3 +147,31 @@ def test_empty_text_never_matches() -> None:
     idx = StoryIndex()
     idx.add(1, 1, f, T0)
     assert idx.assign(f, T0).story_id is None
+
+
+def test_settlements_round_trip_and_old_layout() -> None:
+    from digests.stories import StoryFeatures, story_features
+
+    words = ["в", "поселение", "роговский", "отремонтировать", "6", "километр", "дорога"]
+    f = story_features(words, districts=["voronovo"], settlements=["rogovskoe"], length=10)
+    back = StoryFeatures.from_bytes(f.to_bytes())
+    assert back.settlements == frozenset({"rogovskoe"}) and back.districts == f.districts
+    plain = story_features(words, districts=["voronovo"], length=10)
+    # Without settlements the bytes keep the original two-section layout.
+    assert plain.to_bytes().endswith(b"voronovo\x1e6")
+    assert StoryFeatures.from_bytes(plain.to_bytes()).settlements == frozenset()
+
+
+def test_template_texts_about_two_settlements_of_one_district_are_two_stories() -> None:
+    from datetime import datetime
+
+    from digests.stories import StoryIndex, story_features
+
+    body = ("в поселение отремонтировать 6 километр дорога деревня тротуар освещение " * 8).split()
+    a = story_features(body, districts=["voronovo"], settlements=["voronovskoe"])
+    b = story_features(body, districts=["voronovo"], settlements=["rogovskoe"])
+    index = StoryIndex()
+    t = datetime(2025, 12, 1)
+    index.add(1, 1, a, t)
+    assert index.assign(b, t).story_id is None
+    assert index.assign(a, t).story_id == 1
