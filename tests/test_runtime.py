@@ -127,5 +127,5 @@ async def test_newsbot_run_answers_and_stops_cleanly(tmp_path: Path, sqlite_url:
         finally:
             process.send_signal(signal.SIGINT)
             _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
-    assert welcome.text  # the real bot's welcome reached the user
+    assert welcome.text.startswith("👋 Hello! I send news from your Moscow district")
     assert process.returncode == 0, stderr.decode()[-2000:]
