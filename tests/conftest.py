@@ -59,6 +59,23 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture
+async def redis_url() -> AsyncIterator[str]:
+    """The test Redis database (index 15), emptied before and after the test."""
+    from redis.asyncio import Redis
+    from redis.exceptions import RedisError
+
+    client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        await client.flushdb()
+    except (OSError, RedisError) as exc:
+        await client.aclose()
+        service_unavailable(f"Redis at {REDIS_URL}", exc)
+    yield REDIS_URL
+    await client.flushdb()
+    await client.aclose()
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'newsbot.sqlite3'}"
 

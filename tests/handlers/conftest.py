@@ -16,7 +16,7 @@ import pytest
 from aiogram import Dispatcher
 from aiogram.types import TelegramObject
 
-from bot.app import BOT_DEFAULTS, build_dispatcher
+from bot.app import BOT_DEFAULTS, build_dispatcher, create_fsm_storage
 from bot.clock import FixedClock
 from bot.config import Settings
 from bot.storage import Database
@@ -59,7 +59,9 @@ class Harness:
 
     async def start(self) -> None:
         """Build the real dispatcher and start polling the fake server."""
-        dp = build_dispatcher(self.settings, self.db, clock=self.clock)
+        dp = build_dispatcher(
+            self.settings, self.db, clock=self.clock, storage=create_fsm_storage(self.settings)
+        )
 
         async def count(
             handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
