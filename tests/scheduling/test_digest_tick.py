@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.feeds.normalize import NormalizedArticle
@@ -30,12 +31,25 @@ SHCHUKINO = (
 )
 
 
-async def add_story(db: Database, store: DatabaseFeedStore, feed_id: int, n: int, text: str,
-                    stored_at: datetime) -> None:
+@pytest.fixture
+def db(any_db: Database) -> Database:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return any_db
+
+
+async def add_story(
+    db: Database, store: DatabaseFeedStore, feed_id: int, n: int, text: str, stored_at: datetime
+) -> None:
     article = NormalizedArticle(
-        identity=f"g{n}", url=f"https://paper.example/{n}", title=f"Новость {n}", text=text,
-        published_at=stored_at - timedelta(minutes=30), image_url=None, categories=(),
-        author=None, content_hash=f"h{n}",
+        identity=f"g{n}",
+        url=f"https://paper.example/{n}",
+        title=f"Новость {n}",
+        text=text,
+        published_at=stored_at - timedelta(minutes=30),
+        image_url=None,
+        categories=(),
+        author=None,
+        content_hash=f"h{n}",
     )
     understanding = get_analyzer().understand(article.title, article.text)
     await store.upsert_articles(feed_id, [ArticleRecord(article, understanding)], stored_at)
@@ -44,14 +58,16 @@ async def add_story(db: Database, store: DatabaseFeedStore, feed_id: int, n: int
 async def setup(db: Database) -> tuple[DatabaseFeedStore, int]:
     async with db.transaction() as conn:
         feed = await feeds_repo.add_feed(
-            conn, FeedSource("https://szao.example/rss", Binding(BindingKind.OKRUG, "szao")),
+            conn,
+            FeedSource("https://szao.example/rss", Binding(BindingKind.OKRUG, "szao")),
             MORNING,
         )
     return DatabaseFeedStore(db, StoryAssigner()), feed.id
 
 
-async def subscribe(db: Database, uid: int, district: str, now: datetime, **settings: object
-                    ) -> None:
+async def subscribe(
+    db: Database, uid: int, district: str, now: datetime, **settings: object
+) -> None:
     async with db.transaction() as conn:
         await users.ensure_user(conn, uid, uid, now)
         await users.add_subscription(conn, uid, "district", district, now)
@@ -61,8 +77,9 @@ async def subscribe(db: Database, uid: int, district: str, now: datetime, **sett
 
 async def outbox_texts(db: Database) -> dict[int, list[str]]:
     async with db.transaction() as conn:
-        rows = await conn.execute(select(schema.outbox.c.chat_id, schema.outbox.c.payload)
-                                  .order_by(schema.outbox.c.id))
+        rows = await conn.execute(
+            select(schema.outbox.c.chat_id, schema.outbox.c.payload).order_by(schema.outbox.c.id)
+        )
         result: dict[int, list[str]] = {}
         for chat_id, payload in rows:
             result.setdefault(chat_id, []).append(payload["text"])
@@ -114,8 +131,9 @@ async def test_after_downtime_one_catch_up_digest_covers_the_gap(db: Database) -
     await add_story(db, store, feed, 1, KURKINO, MORNING - timedelta(hours=3))
     assert (await run_digest_tick(db, MORNING)).messages_queued == 1
     # The bot is down for three days; a story arrives during the outage.
-    await add_story(db, store, feed, 2, KURKINO.replace("№ 1", "№ 7"),
-                    MORNING + timedelta(days=1, hours=2))
+    await add_story(
+        db, store, feed, 2, KURKINO.replace("№ 1", "№ 7"), MORNING + timedelta(days=1, hours=2)
+    )
     back = MORNING + timedelta(days=3, hours=4)
     report = await run_digest_tick(db, back)
     assert report.due == 1 and report.messages_queued == 1
@@ -140,8 +158,9 @@ async def test_a_story_fetched_after_the_digest_goes_into_the_next_one(db: Datab
 async def test_empty_digest_only_for_users_who_want_the_note(db: Database) -> None:
     await setup(db)
     await subscribe(db, 1, "kurkino", MORNING - timedelta(hours=12))
-    await subscribe(db, 2, "kurkino", MORNING - timedelta(hours=12), notify_empty=True,
-                    language="en")
+    await subscribe(
+        db, 2, "kurkino", MORNING - timedelta(hours=12), notify_empty=True, language="en"
+    )
     report = await run_digest_tick(db, MORNING)
     assert report.users_skipped_empty == 1
     texts = await outbox_texts(db)
@@ -163,8 +182,14 @@ async def test_instant_alerts_batch_new_stories_into_one_message(db: Database) -
     await subscribe(db, 2, "kurkino", MORNING)  # daily: not alerted
     await run_instant_alerts(db, MORNING)
     await add_story(db, store, feed, 1, KURKINO, MORNING + timedelta(minutes=5))
-    await add_story(db, store, feed, 2, KURKINO.replace("№ 1", "№ 9").replace("тенниса",
-                    "шахмат"), MORNING + timedelta(minutes=6))
+    await add_story(
+        db,
+        store,
+        feed,
+        2,
+        KURKINO.replace("№ 1", "№ 9").replace("тенниса", "шахмат"),
+        MORNING + timedelta(minutes=6),
+    )
     report = await run_instant_alerts(db, MORNING + timedelta(minutes=15))
     assert report.messages_queued == 1
     texts = await outbox_texts(db)
