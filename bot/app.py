@@ -55,6 +55,7 @@ def build_dispatcher(
     storage: BaseStorage | None = None,
 ) -> Dispatcher:
     from handlers import build_router
+    from handlers.admin import build_admin_router
 
     dp = Dispatcher(
         storage=storage or MemoryStorage(),
@@ -65,5 +66,5 @@ def build_dispatcher(
     )
     dp.update.outer_middleware(UserMiddleware())
     UserLocaleMiddleware(create_i18n(settings.default_language)).setup(dp)
-    dp.include_router(build_router())
+    dp.include_router(build_router(extra=[build_admin_router()]))
     return dp

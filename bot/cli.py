@@ -319,7 +319,22 @@ async def cmd_tag(args: argparse.Namespace, settings: Settings, out: TextIO) -> 
     return 0
 
 
+async def cmd_stats(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    """The same numbers as /stats, for the terminal."""
+    from bot.admin import format_stats
+    from bot.i18n import translator
+    from bot.storage.admin import collect_stats
+
+    db = await _open_db(settings)
+    async with db.transaction() as conn:
+        stats = await collect_stats(conn, SystemClock().now())
+    await db.close()
+    out.write(format_stats(stats, translator(args.lang), args.lang) + "\n")
+    return 0
+
+
 COMMANDS: dict[str, Command] = {
+    "stats": cmd_stats,
     "ingest": cmd_ingest,
     "export": cmd_export,
     "digest": cmd_digest,
@@ -368,6 +383,9 @@ def _parser() -> argparse.ArgumentParser:
     digest.add_argument("--since", metavar="DURATION", default="24h")
     digest.add_argument("--lang", choices=("ru", "en"), default="ru")
     digest.add_argument("--format", choices=("text", "html", "json"), default="text")
+
+    stats = sub.add_parser("stats", help="users, subscriptions, deliveries and feed health")
+    stats.add_argument("--lang", choices=("ru", "en"), default="en")
 
     tag = sub.add_parser("tag", help="districts and topics of a text (from FILE or stdin)")
     tag.add_argument("file", nargs="?", metavar="FILE")

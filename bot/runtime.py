@@ -17,6 +17,7 @@ from functools import partial
 from aiogram import Bot, Dispatcher
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.admin import admin_ids, notify_feed_health, progress_hook, update_broadcast_progress
 from bot.app import build_dispatcher, create_bot, create_fsm_storage
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
@@ -80,7 +81,13 @@ class Services:
             executor=self.executor,
             clock=clock.now,
         )
-        self.sender = Sender(db, bot, SenderConfig.from_settings(settings), now=clock.now)
+        self.sender = Sender(
+            db,
+            bot,
+            SenderConfig.from_settings(settings),
+            now=clock.now,
+            on_outcome=progress_hook(bot, db, clock),
+        )
         self.scheduler: AsyncIOScheduler | None = None
         self._sender_task: asyncio.Task[None] | None = None
 
@@ -105,6 +112,7 @@ class Services:
         )
         scheduler.add_job(self.digest_tick, "cron", second=0, id="digests", **jobs)
         scheduler.add_job(self.clean_up, "interval", hours=6, id="retention", **jobs)
+        scheduler.add_job(self.broadcast_progress, "interval", seconds=3, id="progress", **jobs)
         scheduler.start()
         self.scheduler = scheduler
 
@@ -127,11 +135,17 @@ class Services:
             self.sender.wake()
         new = sum(r.new for r in reports)
         log.info("poll cycle: %d feeds, %d new articles", len(reports), new)
+        await notify_feed_health(self.bot, self.db, self.clock, self.settings.admin_ids)
 
     async def digest_tick(self) -> None:
         report = await run_digest_tick(self.db, self.clock.now(), cap=self.settings.digest_cap)
         if report.messages_queued:
             self.sender.wake()
+
+    async def broadcast_progress(self) -> None:
+        """Move due broadcasts on, refresh progress messages and send final reports."""
+        await update_broadcast_progress(self.bot, self.db, self.clock)
+        self.sender.wake()
 
     async def clean_up(self) -> None:
         async with self.db.transaction() as conn:
@@ -147,9 +161,11 @@ async def run_bot(settings: Settings, clock: Clock | None = None) -> None:
     services = Services(settings, db, bot, clock)
 
     async def on_startup(bot: Bot, dispatcher: Dispatcher) -> None:
+        from handlers.admin import set_admin_commands
         from handlers.commands import set_bot_commands
 
         await set_bot_commands(bot)
+        await set_admin_commands(bot, await admin_ids(db, settings))
         await services.start()
         me = await bot.get_me()
         log.info("bot @%s started", me.username)

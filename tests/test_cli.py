@@ -7,9 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 
 from bot.cli import main, parse_duration
 from bot.errors import UsageError
+from bot.storage.database import alembic_config
 
 FEED = """<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Панорама</title>
 <item><title>В Куркино открыли площадку &amp; каток</title>
@@ -49,7 +51,15 @@ def write_feed(folder: Path) -> Path:
 
 
 def test_db_upgrade(env: Path) -> None:
-    assert run("db", "upgrade") == (0, "database at revision 0001\n")
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert run("db", "upgrade") == (0, f"database at revision {head}\n")
+
+
+def test_stats(env: Path) -> None:
+    feed = write_feed(env)
+    run("ingest", str(feed), "--okrug", "szao")
+    code, out = run("stats")
+    assert code == 0 and "Users" in out
 
 
 def test_ingest_export_digest_roundtrip(env: Path) -> None:

@@ -1,0 +1,588 @@
+"""/broadcast: a guided flow (FSM) from the message to the confirmed, queued broadcast, and
+the «stop» button of its progress message.
+
+Steps: message (validated by sending the preview: what Telegram refuses is caught here) →
+audience (with the number of recipients) → time (now, or HH:MM in the admin's time zone) →
+priority → summary → confirm. Sending goes through the outbox like digests.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.admin import BroadcastCb, progress_text, send_payload, update_broadcast_progress
+from bot.clock import Clock
+from bot.i18n import translator
+from bot.storage import Database
+from bot.storage import admin as repo
+from bot.storage.users import User
+from digests.names import resolve
+from digests.region import Region
+from digests.topics import TOPIC_NAMES, TOPICS
+from handlers.admin.callbacks import FlowCb
+from handlers.common import render, stale
+from handlers.settings import parse_time
+
+__all__ = ["BroadcastFlow", "build_broadcast_router", "parse_send_time"]
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+_TOMORROW = re.compile(r"^\s*(tomorrow|завтра)\s+(.+)$", re.IGNORECASE)
+
+
+class BroadcastFlow(StatesGroup):
+    content = State()
+    audience = State()
+    districts = State()
+    time = State()
+    priority = State()
+    confirm = State()
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def parse_send_time(text: str, now: datetime, timezone: str) -> datetime | None:
+    """«HH:MM» (today, or tomorrow if that time has passed) or «tomorrow HH:MM», in
+    ``timezone``; None if not a time."""
+    tomorrow = False
+    match = _TOMORROW.match(text)
+    if match:
+        tomorrow, text = True, match.group(2)
+    minute = parse_time(text)
+    if minute is None:
+        return None
+    zone = ZoneInfo(timezone)
+    local_now = now.astimezone(zone)
+    day = local_now.date() + timedelta(days=1 if tomorrow else 0)
+    when = datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=zone)
+    if when <= local_now:
+        if tomorrow:
+            return None
+        day += timedelta(days=1)
+        when = datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=zone)
+    return when.astimezone(now.tzinfo)
+
+
+def payload_of(message: Message) -> tuple[dict[str, Any] | None, str | None]:
+    """The outbox payload for the admin's message, or the reason it cannot be sent."""
+    origin = message.forward_origin
+    if origin is not None:
+        if origin.type != "channel":
+            return None, _(
+                "Forwarded messages are sent only from channels. Forward a channel post, "
+                "or send the text or photo yourself."
+            )
+        return {
+            "method": "copyMessage",
+            "from_chat_id": message.chat.id,
+            "message_id": message.message_id,
+        }, None
+    if message.photo:
+        caption = message.caption or ""
+        if _utf16_len(caption) > MAX_CAPTION:
+            return None, _(
+                "The caption is {n} characters long; Telegram allows {limit} under a photo. "
+                "Shorten it, or send the text as a separate message."
+            ).format(n=_utf16_len(caption), limit=MAX_CAPTION)
+        payload: dict[str, Any] = {"method": "sendPhoto", "photo": message.photo[-1].file_id}
+        if caption.strip():
+            payload |= {"caption": message.html_text, "parse_mode": "HTML"}
+        return payload, None
+    if message.text is not None:
+        if not message.text.strip():
+            return None, _("The message is empty. Send the text of the announcement.")
+        if _utf16_len(message.text) > MAX_TEXT:
+            return None, _(
+                "The text is {n} characters long; Telegram allows {limit}. Shorten it."
+            ).format(n=_utf16_len(message.text), limit=MAX_TEXT)
+        return {"method": "sendMessage", "text": message.html_text, "parse_mode": "HTML"}, None
+    return None, _(
+        "I can broadcast text (with formatting), a photo with a caption, or a post "
+        "forwarded from a channel. Send one of those, or /cancel."
+    )
+
+
+def audience_keyboard() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("👥 Everyone"), callback_data=FlowCb(a="aud", v="all"))
+    kb.button(text=_("🏙 Okrugs"), callback_data=FlowCb(a="aud", v="okrug"))
+    kb.button(text=_("🏘 Districts"), callback_data=FlowCb(a="aud", v="district"))
+    kb.button(text=_("🌐 Language"), callback_data=FlowCb(a="aud", v="language"))
+    kb.button(text=_("🗂 Topic"), callback_data=FlowCb(a="aud", v="topic"))
+    kb.button(text=_("✖ Cancel"), callback_data=FlowCb(a="cancel"))
+    kb.adjust(1, 2, 2, 1)
+    return kb.as_markup()
+
+
+def okrug_keyboard(region: Region, chosen: set[str], lang: str) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for okrug in region.okrugs:
+        mark = "✅ " if okrug.slug in chosen else ""
+        kb.button(text=mark + okrug.short(lang), callback_data=FlowCb(a="ok", v=okrug.slug))
+    kb.adjust(3)
+    done = InlineKeyboardBuilder()
+    done.button(text=_("Done"), callback_data=FlowCb(a="okd"))
+    done.button(text=_("✖ Cancel"), callback_data=FlowCb(a="cancel"))
+    kb.attach(done)
+    return kb.as_markup()
+
+
+def _choice_keyboard(items: list[tuple[str, FlowCb]], width: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for text, data in items:
+        kb.button(text=text, callback_data=data)
+    kb.adjust(width)
+    cancel = InlineKeyboardBuilder()
+    cancel.button(text=_("✖ Cancel"), callback_data=FlowCb(a="cancel"))
+    kb.attach(cancel)
+    return kb.as_markup()
+
+
+def audience_label(audience: repo.Audience, region: Region, lang: str) -> str:
+    values = audience.values
+    if audience.kind == "all":
+        return _("everyone")
+    if audience.kind == "okrug":
+        names = ", ".join(region.okrug(v).short(lang) for v in values)
+        return _("okrugs: {names}").format(names=names)
+    if audience.kind == "district":
+        names = ", ".join(region.district(v).name(lang) for v in values)
+        return _("districts: {names}").format(names=names)
+    if audience.kind == "language":
+        return _("language: {lang}").format(lang=", ".join(values))
+    names = ", ".join(_(TOPIC_NAMES[v]) for v in values)
+    return _("topic: {names}").format(names=names)
+
+
+def build_broadcast_router() -> Router:
+    router = Router(name="admin-broadcast")
+    flow_states = StateFilter(*BroadcastFlow.__all_states__)
+
+    @router.message(Command("cancel"), flow_states)
+    async def cancel_flow(message: Message, state: FSMContext) -> None:
+        await state.clear()
+        await message.answer(_("Broadcast cancelled. Nothing was sent."))
+
+    @router.message(Command("broadcast"))
+    async def start(message: Message, state: FSMContext) -> None:
+        await state.clear()
+        await state.set_state(BroadcastFlow.content)
+        await message.answer(
+            _(
+                "📣 New broadcast. Send the message for residents: text (formatting is "
+                "kept), a photo with a caption, or forward a post from a channel.\n"
+                "/cancel to stop."
+            )
+        )
+
+    @router.message(BroadcastFlow.content, F.text.startswith("/"))
+    async def command_in_content(message: Message) -> None:
+        await message.answer(
+            _("Send the message to broadcast, or /cancel to stop the broadcast first.")
+        )
+
+    @router.message(BroadcastFlow.content)
+    async def got_content(message: Message, state: FSMContext, bot: Bot) -> None:
+        payload, problem = payload_of(message)
+        if payload is None:
+            await message.answer(problem or "")
+            return
+        try:
+            preview_id = await send_payload(bot, message.chat.id, payload)
+        except TelegramBadRequest as exc:
+            await message.answer(
+                _(
+                    "Telegram refused this message: {error}\nFix it and send it again, or /cancel."
+                ).format(error=exc.message)
+            )
+            return
+        await state.update_data(payload=payload, preview_id=preview_id)
+        await state.set_state(BroadcastFlow.audience)
+        await message.answer(
+            _("☝️ This is how residents will see it.\n\nWho should receive it?"),
+            reply_markup=audience_keyboard(),
+        )
+
+    async def audience_chosen(
+        target: Message | CallbackQuery,
+        state: FSMContext,
+        db: Database,
+        region: Region,
+        user: User,
+        audience: repo.Audience,
+    ) -> None:
+        async with db.transaction() as conn:
+            count = await repo.count_audience(conn, audience, region)
+        label = audience_label(audience, region, user.language)
+        if count == 0:
+            await state.set_state(BroadcastFlow.audience)
+            text = _("Nobody matches this audience ({audience}). Choose another:").format(
+                audience=label
+            )
+            await _show(target, text, audience_keyboard())
+            return
+        await state.update_data(audience=audience.to_json(), count=count)
+        await state.set_state(BroadcastFlow.time)
+        kb = InlineKeyboardBuilder()
+        kb.button(text=_("▶️ Now"), callback_data=FlowCb(a="now"))
+        kb.button(text=_("✖ Cancel"), callback_data=FlowCb(a="cancel"))
+        text = _(
+            "Audience: {audience}. Recipients now: {n}.\n\n"
+            "When to send? Press «Now», or send a time as HH:MM (today, or tomorrow if "
+            "it has passed; «tomorrow HH:MM» also works), time zone {tz}."
+        ).format(audience=label, n=count, tz=user.timezone)
+        await _show(target, text, kb.as_markup())
+
+    @router.callback_query(BroadcastFlow.audience, FlowCb.filter(F.a == "aud"))
+    async def choose_audience(
+        callback: CallbackQuery,
+        callback_data: FlowCb,
+        state: FSMContext,
+        db: Database,
+        region: Region,
+        user: User,
+    ) -> None:
+        kind = callback_data.v
+        await callback.answer()
+        if kind == "all":
+            await audience_chosen(callback, state, db, region, user, repo.Audience("all"))
+        elif kind == "okrug":
+            await state.update_data(okrugs=[])
+            await render(
+                callback,
+                _("Choose okrugs, then press «Done»:"),
+                okrug_keyboard(region, set(), user.language),
+            )
+        elif kind == "district":
+            await state.set_state(BroadcastFlow.districts)
+            await render(
+                callback,
+                _("Send district names separated by commas, e.g. «Хамовники, Арбат»."),
+            )
+        elif kind == "language":
+            items = [
+                ("🇷🇺 Русский", FlowCb(a="lang", v="ru")),
+                ("🇬🇧 English", FlowCb(a="lang", v="en")),
+            ]
+            await render(callback, _("Which interface language?"), _choice_keyboard(items, 2))
+        elif kind == "topic":
+            items = [(_(TOPIC_NAMES[t]), FlowCb(a="topic", v=t)) for t in TOPICS]
+            await render(
+                callback,
+                _("Which topic? Residents who get all topics are included."),
+                _choice_keyboard(items, 2),
+            )
+
+    @router.callback_query(BroadcastFlow.audience, FlowCb.filter(F.a == "ok"))
+    async def toggle_okrug(
+        callback: CallbackQuery,
+        callback_data: FlowCb,
+        state: FSMContext,
+        region: Region,
+        user: User,
+    ) -> None:
+        slug = callback_data.v
+        if slug not in {o.slug for o in region.okrugs}:
+            await stale(callback)
+            return
+        data = await state.get_data()
+        chosen = set(data.get("okrugs", []))
+        chosen ^= {slug}
+        await state.update_data(okrugs=sorted(chosen))
+        await callback.answer()
+        await render(
+            callback,
+            _("Choose okrugs, then press «Done»:"),
+            okrug_keyboard(region, chosen, user.language),
+        )
+
+    @router.callback_query(BroadcastFlow.audience, FlowCb.filter(F.a == "okd"))
+    async def okrugs_done(
+        callback: CallbackQuery, state: FSMContext, db: Database, region: Region, user: User
+    ) -> None:
+        chosen = tuple((await state.get_data()).get("okrugs", []))
+        if not chosen:
+            await callback.answer(_("Choose at least one okrug."), show_alert=True)
+            return
+        await callback.answer()
+        await audience_chosen(callback, state, db, region, user, repo.Audience("okrug", chosen))
+
+    @router.callback_query(BroadcastFlow.audience, FlowCb.filter(F.a.in_({"lang", "topic"})))
+    async def value_chosen(
+        callback: CallbackQuery,
+        callback_data: FlowCb,
+        state: FSMContext,
+        db: Database,
+        region: Region,
+        user: User,
+    ) -> None:
+        value = callback_data.v
+        if callback_data.a == "lang" and value in ("ru", "en"):
+            audience = repo.Audience("language", (value,))
+        elif callback_data.a == "topic" and value in TOPICS:
+            audience = repo.Audience("topic", (value,))
+        else:
+            await stale(callback)
+            return
+        await callback.answer()
+        await audience_chosen(callback, state, db, region, user, audience)
+
+    @router.message(BroadcastFlow.districts, F.text)
+    async def got_districts(
+        message: Message, state: FSMContext, db: Database, region: Region, user: User
+    ) -> None:
+        if (message.text or "").startswith("/"):
+            await message.answer(_("Send district names separated by commas, or /cancel."))
+            return
+        found: list[str] = []
+        unknown: list[str] = []
+        for part in re.split(r"[,;\n]+", message.text or ""):
+            name = part.strip()
+            if not name:
+                continue
+            district = region.find_district(name)
+            if district is None:
+                exact = resolve(name, region).exact
+                if exact is not None and exact.kind == "district":
+                    district = region.district(exact.slug)
+            if district is None:
+                unknown.append(name)
+            elif district.slug not in found:
+                found.append(district.slug)
+        if unknown or not found:
+            await message.answer(
+                _("I don't know these districts: {names}. Send the names again.").format(
+                    names=", ".join(f"«{html.escape(n, quote=False)}»" for n in unknown) or "—"
+                )
+            )
+            return
+        await state.set_state(BroadcastFlow.audience)
+        await audience_chosen(
+            message, state, db, region, user, repo.Audience("district", tuple(found))
+        )
+
+    async def time_chosen(
+        target: Message | CallbackQuery, state: FSMContext, send_at: datetime | None
+    ) -> None:
+        await state.update_data(send_at=send_at.isoformat() if send_at else None)
+        await state.set_state(BroadcastFlow.priority)
+        items = [
+            (_("Normal"), FlowCb(a="pri", v="n")),
+            (_("⚡ Urgent (ahead of digests)"), FlowCb(a="pri", v="u")),
+        ]
+        await _show(target, _("Priority?"), _choice_keyboard(items, 1))
+
+    @router.callback_query(BroadcastFlow.time, FlowCb.filter(F.a == "now"))
+    async def send_now(callback: CallbackQuery, state: FSMContext) -> None:
+        await callback.answer()
+        await time_chosen(callback, state, None)
+
+    @router.message(BroadcastFlow.time, F.text)
+    async def got_time(message: Message, state: FSMContext, clock: Clock, user: User) -> None:
+        text = message.text or ""
+        if text.strip().lower() in ("now", "сейчас"):
+            await time_chosen(message, state, None)
+            return
+        when = parse_send_time(text, clock.now(), user.timezone)
+        if when is None:
+            await message.answer(
+                _("Send the time as HH:MM (e.g. 18:30 or «tomorrow 09:00»), or press «Now».")
+            )
+            return
+        await time_chosen(message, state, when)
+
+    @router.callback_query(BroadcastFlow.priority, FlowCb.filter(F.a == "pri"))
+    async def choose_priority(
+        callback: CallbackQuery,
+        callback_data: FlowCb,
+        state: FSMContext,
+        db: Database,
+        region: Region,
+        user: User,
+    ) -> None:
+        if callback_data.v not in ("n", "u"):
+            await stale(callback)
+            return
+        urgent = callback_data.v == "u"
+        await state.update_data(urgent=urgent)
+        await state.set_state(BroadcastFlow.confirm)
+        data = await state.get_data()
+        audience = repo.Audience.from_json(data["audience"])
+        async with db.transaction() as conn:
+            count = await repo.count_audience(conn, audience, region)
+        when = (
+            datetime.fromisoformat(data["send_at"])
+            .astimezone(ZoneInfo(user.timezone))
+            .strftime("%d.%m.%Y %H:%M")
+            if data.get("send_at")
+            else _("now")
+        )
+        text = _(
+            "Ready to broadcast the message above.\n\n"
+            "Audience: {audience}\nRecipients: {n}\nWhen: {when}\nPriority: {priority}\n\n"
+            "Send it?"
+        ).format(
+            audience=audience_label(audience, region, user.language),
+            n=count,
+            when=when,
+            priority=_("urgent") if urgent else _("normal"),
+        )
+        kb = InlineKeyboardBuilder()
+        kb.button(text=_("✅ Send"), callback_data=FlowCb(a="send"))
+        kb.button(text=_("✖ Cancel"), callback_data=FlowCb(a="cancel"))
+        await callback.answer()
+        await render(callback, text, kb.as_markup())
+
+    @router.callback_query(BroadcastFlow.confirm, FlowCb.filter(F.a == "send"))
+    async def confirm(
+        callback: CallbackQuery,
+        state: FSMContext,
+        db: Database,
+        region: Region,
+        clock: Clock,
+        user: User,
+        bot: Bot,
+    ) -> None:
+        data = await state.get_data()
+        await state.clear()
+        audience = repo.Audience.from_json(data["audience"])
+        now = clock.now()
+        send_at = datetime.fromisoformat(data["send_at"]) if data.get("send_at") else now
+        if send_at < now:
+            send_at = now
+        priority = repo.PRIORITY_URGENT if data.get("urgent") else repo.PRIORITY_NORMAL
+        await callback.answer(_("Queued"))
+        await render(callback, _("✅ Confirmed."))
+        progress = await bot.send_message(user.chat_id, _("📣 Queuing the broadcast…"))
+        async with db.transaction() as conn:
+            broadcast = await repo.create_broadcast(
+                conn,
+                admin_id=user.id,
+                payload=data["payload"],
+                audience=audience,
+                region=region,
+                priority=priority,
+                send_at=send_at,
+                now=now,
+                progress_chat_id=user.chat_id,
+                progress_message_id=progress.message_id,
+            )
+            await repo.audit(
+                conn,
+                user.id,
+                "broadcast.create",
+                now,
+                broadcast_id=broadcast.id,
+                audience=audience.to_json(),
+                recipients=broadcast.recipients,
+                send_at=send_at.isoformat(),
+                priority=priority,
+                payload=data["payload"],
+            )
+        if broadcast.recipients == 0:
+            async with db.transaction() as conn:
+                await repo.finish_broadcast(conn, broadcast.id, now)
+            await progress.edit_text(_("Nobody matches this audience any more; nothing was sent."))
+            return
+        await update_broadcast_progress(bot, db, clock, min_interval=0, only=broadcast.id)
+
+    @router.message(
+        StateFilter(BroadcastFlow.audience, BroadcastFlow.priority, BroadcastFlow.confirm)
+    )
+    async def use_buttons(message: Message) -> None:
+        await message.answer(_("Use the buttons above, or /cancel."))
+
+    @router.callback_query(FlowCb.filter(F.a == "cancel"), flow_states)
+    async def cancel_button(callback: CallbackQuery, state: FSMContext) -> None:
+        await state.clear()
+        await callback.answer()
+        await render(callback, _("Broadcast cancelled. Nothing was sent."))
+
+    @router.callback_query(FlowCb.filter())
+    async def out_of_step(callback: CallbackQuery) -> None:
+        await stale(callback)
+
+    # -- the progress message's stop button -------------------------------------------
+
+    @router.callback_query(BroadcastCb.filter(F.a == "stop"))
+    async def ask_stop(callback: CallbackQuery, callback_data: BroadcastCb, db: Database) -> None:
+        async with db.transaction() as conn:
+            broadcast = await repo.get_broadcast(conn, callback_data.i)
+        if broadcast is None or broadcast.state not in ("scheduled", "sending"):
+            await callback.answer(_("This broadcast has already finished."), show_alert=True)
+            return
+        kb = InlineKeyboardBuilder()
+        kb.button(text=_("⏹ Yes, stop it"), callback_data=BroadcastCb(a="halt", i=broadcast.id))
+        kb.button(text=_("Keep sending"), callback_data=BroadcastCb(a="keep", i=broadcast.id))
+        await callback.answer()
+        if isinstance(callback.message, Message):
+            await callback.message.edit_reply_markup(reply_markup=kb.as_markup())
+
+    @router.callback_query(BroadcastCb.filter(F.a == "keep"))
+    async def keep(
+        callback: CallbackQuery, callback_data: BroadcastCb, bot: Bot, db: Database, clock: Clock
+    ) -> None:
+        await callback.answer()
+        async with db.transaction() as conn:
+            await repo.save_progress(conn, callback_data.i, "", clock.now())
+        await update_broadcast_progress(bot, db, clock, min_interval=0, only=callback_data.i)
+
+    @router.callback_query(BroadcastCb.filter(F.a == "halt"))
+    async def halt(
+        callback: CallbackQuery,
+        callback_data: BroadcastCb,
+        db: Database,
+        clock: Clock,
+        user: User,
+    ) -> None:
+        now = clock.now()
+        async with db.transaction() as conn:
+            stopped, dropped = await repo.stop_broadcast(conn, callback_data.i, now)
+            if stopped:
+                await repo.audit(
+                    conn,
+                    user.id,
+                    "broadcast.stop",
+                    now,
+                    broadcast_id=callback_data.i,
+                    dropped=dropped,
+                )
+            broadcast = await repo.get_broadcast(conn, callback_data.i)
+            numbers = (await repo.progress_of(conn, [callback_data.i]))[callback_data.i]
+        if not stopped or broadcast is None:
+            await callback.answer(_("This broadcast has already finished."), show_alert=True)
+            return
+        await callback.answer(_("Stopped"))
+        text = progress_text(broadcast, numbers, translator(user.language), now)
+        async with db.transaction() as conn:
+            await repo.save_progress(conn, broadcast.id, text, now)
+        await render(callback, text)
+
+    return router
+
+
+async def _show(
+    target: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup | None
+) -> None:
+    if isinstance(target, CallbackQuery):
+        await render(target, text, markup)
+    else:
+        await target.answer(text, reply_markup=markup)

@@ -1,0 +1,155 @@
+"""Admin tests: the real dispatcher with the admin router wired as the lead will wire it
+(``build_router(extra=[build_admin_router()])``, before the fallback), polling the fake
+Telegram server; the sender driven against the same fake and database."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from aiogram import Bot, Router
+from aiogram.enums import ParseMode
+
+from bot.admin import progress_hook
+from bot.app import BOT_DEFAULTS
+from bot.clock import FixedClock
+from bot.config import Settings
+from bot.delivery import Sender, SenderConfig
+from bot.delivery.sender import OnOutcome
+from bot.storage import Database
+from bot.storage import users as users_repo
+from bot.storage.users import SubscriptionKind
+from bot.testing import FakeTelegram, FakeUser, StoredMessage
+from handlers.admin import build_admin_router
+from tests.handlers.conftest import START, Harness, _Collect
+
+ADMIN = 500
+RESIDENT = 1001
+
+
+@dataclass
+class AdminHarness(Harness):
+    bot: Bot | None = None
+    _created: list[Bot] = field(default_factory=list)
+
+    @property
+    def admin(self) -> FakeUser:
+        return self.fake.user(ADMIN, "Admin", language_code="en")
+
+    def sender(self, on_outcome: OnOutcome | None = None, **config: Any) -> Sender:
+        """A sender as the app builds it, on the fake's clock-free limits."""
+        assert self.bot is not None
+        cfg = SenderConfig(
+            **({"rate": 1000.0, "per_chat_interval": 0.0, "poll_interval": 0.02} | config)
+        )
+        hook = on_outcome or progress_hook(self.bot, self.db, self.clock)
+        return Sender(self.db, self.bot, cfg, on_outcome=hook, now=self.clock.now)
+
+    async def push_message(self, user: FakeUser, **fields: Any) -> list[StoredMessage]:
+        """The user sends a message with arbitrary fields (photo, entities, forward)."""
+        fake = self.fake
+        before = len(self._sent(user.id))
+        message = StoredMessage(
+            chat=user.to_chat(),
+            message_id=fake._allocate_message_id(user.id),
+            date=int(time.time()),
+            sender=user.to_user(),
+            from_bot=False,
+            method="update",
+            **fields,
+        )
+        fake._store(message)
+        self.expected += 1
+        fake.push_update({"message": message.to_api()})
+        await self.settle()
+        return self._sent(user.id)[before:]
+
+    async def add_user(
+        self,
+        uid: int,
+        subs: Iterable[tuple[SubscriptionKind, str]] = (),
+        *,
+        language: str = "ru",
+        paused: bool = False,
+        active: bool = True,
+        topics: Iterable[str] = (),
+        created_days_ago: float = 0,
+    ) -> None:
+        now = self.clock.now()
+        async with self.db.transaction() as conn:
+            await users_repo.ensure_user(
+                conn,
+                uid,
+                uid,
+                now - timedelta(days=created_days_ago),
+                users_repo.UserDefaults(language=language),
+            )
+            for kind, slug in subs:
+                await users_repo.add_subscription(conn, uid, kind, slug, now)
+            if topics:
+                await users_repo.set_topics(conn, uid, topics)
+            if paused:
+                await users_repo.update_settings(conn, uid, now, paused=True)
+            if not active:
+                await users_repo.mark_inactive(conn, uid, "blocked", now)
+
+
+def _with_admin(original: Any) -> Any:
+    def build_router(extra: Iterable[Router] = ()) -> Router:
+        extra = list(extra)
+        if not any(r.name == "admin" for r in extra):
+            extra.insert(0, build_admin_router())
+        root: Router = original(extra=extra)
+        return root
+
+    return build_router
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def settings(sqlite_url: str) -> Settings:
+    return Settings(
+        _env_file=None,
+        database_url=sqlite_url,
+        admin_ids=frozenset({ADMIN}),
+        feed_allowed_networks=("127.0.0.0/8",),
+    )
+
+
+@pytest.fixture
+async def h(
+    db: Database, settings: Settings, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[AdminHarness]:
+    import handlers
+
+    monkeypatch.setattr(handlers, "build_router", _with_admin(handlers.build_router))
+    async with FakeTelegram() as fake:
+        harness = AdminHarness(fake=fake, settings=settings, db=db, clock=clock)
+        harness.bot = fake.make_bot(
+            parse_mode=ParseMode.HTML, link_preview=BOT_DEFAULTS.link_preview
+        )
+        errors = _Collect()
+        errors.records = harness.errors
+        for name in ("handlers", "bot.admin"):
+            logging.getLogger(name).addHandler(errors)
+        try:
+            await harness.start()
+            try:
+                yield harness
+                assert not fake.unanswered_callbacks(), fake.unanswered_callbacks()
+            finally:
+                await harness.stop()
+                await harness.bot.session.close()
+        finally:
+            for name in ("handlers", "bot.admin"):
+                logging.getLogger(name).removeHandler(errors)
+        assert not harness.errors, [r.getMessage() for r in harness.errors]
