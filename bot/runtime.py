@@ -8,6 +8,7 @@ job, so a slow cycle is never run twice at once and a missed one runs once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
@@ -90,6 +91,8 @@ class Services:
         )
         self.scheduler: AsyncIOScheduler | None = None
         self._sender_task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.sender_restart_delay = 5.0
 
     async def start(self) -> None:
         now = self.clock.now()
@@ -99,7 +102,7 @@ class Services:
         await tag_pending(self.db, self.analyzer, self.store.assigner, now)
         await self.poller.warm_up()
         await self.sender.prepare()
-        self._sender_task = asyncio.create_task(self.sender.run(), name="sender")
+        self._sender_task = asyncio.create_task(self._supervise_sender(), name="sender")
         scheduler = AsyncIOScheduler(timezone=UTC)
         jobs = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
         scheduler.add_job(
@@ -116,12 +119,27 @@ class Services:
         scheduler.start()
         self.scheduler = scheduler
 
+    async def _supervise_sender(self) -> None:
+        """Keep the sender running: a database outage stops its loop, it must not stop
+        deliveries for good."""
+        while not self._stopping:
+            try:
+                await self.sender.run()
+            except Exception:
+                delay = self.sender_restart_delay
+                log.exception("sender stopped by an error; restarting in %.0f s", delay)
+                await asyncio.sleep(delay)
+
     async def stop(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
+        self._stopping = True
         self.sender.stop()
         if self._sender_task is not None:
-            await self._sender_task
+            if not self.sender.running:
+                self._sender_task.cancel()  # waiting to restart: nothing in flight
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sender_task
         await self.fetcher.close()
         self.executor.shutdown(cancel_futures=True)
 

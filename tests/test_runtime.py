@@ -129,3 +129,36 @@ async def test_newsbot_run_answers_and_stops_cleanly(tmp_path: Path, sqlite_url:
             _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
     assert welcome.text.startswith("👋 Hello! I send news from your Moscow district")
     assert process.returncode == 0, stderr.decode()[-2000:]
+
+
+async def test_sender_is_restarted_after_a_failure_and_stops_on_request(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    empty = tmp_path / "feeds.toml"
+    empty.write_text("")
+    settings = Settings(_env_file=None, database_url=sqlite_url, feeds_file=empty)  # type: ignore[call-arg]
+    clock = FixedClock(START)
+    db = await prepare_database(settings, clock)
+    async with FakeTelegram() as fake:
+        bot = fake.make_bot()
+        services = Services(settings, db, bot, clock)
+        runs = 0
+        real_run = services.sender.run
+
+        async def flaky_run() -> None:
+            nonlocal runs
+            runs += 1
+            if runs == 1:
+                raise ConnectionError("database went away")
+            await real_run()
+
+        services.sender.run = flaky_run  # type: ignore[method-assign]
+        services.sender_restart_delay = 0.01
+        await services.start()
+        try:
+            await fake.wait_for(lambda: services.sender.running, timeout=5, what="restart")
+        finally:
+            await asyncio.wait_for(services.stop(), timeout=10)
+            await bot.session.close()
+    await db.close()
+    assert runs == 2
