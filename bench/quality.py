@@ -1,6 +1,6 @@
 """Quality of the news-understanding layer on the labelled development set.
 
-Run: ``.venv/bin/python -m bench.quality [--errors]``
+Run: ``.venv/bin/python -m bench.quality [--errors] [--part v3] [--file other.jsonl]``
 """
 
 from __future__ import annotations
@@ -9,10 +9,11 @@ import argparse
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from digests.stories import StoryIndex
 from digests.understanding import Analyzer, Understanding, get_analyzer
-from tests.digests.devset import DevArticle, load_devset
+from tests.digests.devset import DEVSET_PATH, DevArticle, load_devset
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,13 +124,18 @@ def evaluate(articles: Sequence[DevArticle], analyzer: Analyzer | None = None) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--errors", action="store_true", help="list every disagreement")
-    parser.add_argument("--part", choices=("all", "v1", "v2"), default="all",
-                        help="evaluate only one part of the devset")  # fmt: skip
+    parser.add_argument("--part", default="all",
+                        help="evaluate only one part of the set (v1, v2, v3, ...)")  # fmt: skip
+    parser.add_argument("--file", type=Path, default=DEVSET_PATH,
+                        help="labelled JSONL set to evaluate (default: the devset)")  # fmt: skip
     args = parser.parse_args()
-    articles = [a for a in load_devset() if args.part in ("all", a.part)]
+    articles = [a for a in load_devset(args.file) if args.part in ("all", a.part)]
+    if not articles:
+        parser.error(f"no articles of part {args.part!r} in {args.file}")
     report = evaluate(articles)
     print(
-        f"devset ({args.part}): {len(articles)} articles, {len({a.story for a in articles})} "
+        f"{args.file.stem} ({args.part}): {len(articles)} articles, "
+        f"{len({a.story for a in articles})} "
         f"stories, ~{sum(len(a.text.split()) for a in articles) / len(articles):.0f} words"
     )
     print(f"districts       {report.districts}")

@@ -10,6 +10,18 @@ paragraphs) must become one story; template pieces that differ in substance («�
 * Candidates: LSH banding, so an insertion or lookup costs O(bands), not O(articles).
 * Decision: estimated *containment* (an edited copy that keeps 70% of a release is a copy
   even if the release is long), vetoed by different districts or different numbers.
+* Paraphrases: an okrug paper that rewrites a release sentence by sentence shares few lemma
+  bigrams with it, but keeps its *content words*: names, streets, organisations, numbers and
+  specific nouns («Коломенское», «Гурьянова», «340», «планетарий»). A second channel, tried
+  when the first finds nothing, compares the sets of content lemmas
+  (:attr:`StoryFeatures.terms`, generic news words dropped), each word weighted by its rarity
+  among the articles of the window (IDF from the index's own document frequencies, counted in
+  a fixed hash table). Candidates come from an inverted index of each article's rarest words
+  ("anchors", a few short posting lists, ties broken by hash so that two texts pick the same
+  shared words), so a lookup costs O(anchors), not O(articles). A rewrite joins a story with
+  a weighted Dice ≥ 0.40 *and* none of the vetoes above *and* a shared number or place (or a
+  Dice ≥ 0.55 without one). Template pieces share their wording, so in both channels only the
+  vetoes keep them apart.
 
 Story ids are the caller's (database rows): :meth:`StoryIndex.assign` says which existing
 story an article belongs to, the caller creates a row if needed, then :meth:`StoryIndex.add`.
@@ -19,10 +31,12 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import filterfalse
+from itertools import chain, compress, filterfalse, repeat
+from operator import ge
 
 import numpy as np
 import numpy.typing as npt
@@ -41,10 +55,24 @@ _BANDS = 42  # 42 bands × 3 rows (126 of 128 values): a pair at Jaccard 0.3 is 
 _ROWS = 3
 _SHINGLE = 2  # lemma bigrams: robust to reordered paragraphs and light rewording
 _CONTAINMENT = 0.45  # estimated share of the smaller text's shingles found in the other
-_FORMAT = 1  # version byte of the serialised form
+_FORMAT = 1  # version byte of the serialised form without content terms (still written)
+_FORMAT_TERMS = 2  # version 1 layout plus a length-prefixed block of content terms
+# Paraphrase channel.
+_TERM_OVERLAP = 0.40  # weighted Dice of content terms needed to call a rewrite the same story
+_TERM_OVERLAP_ALONE = 0.55  # ...or without a shared number or place
+_RAW_OVERLAP = 0.25  # unweighted Dice below which a candidate is not weighed at all
+_COMMON = 64  # posting lists longer than this (common words) give no candidates
+_MIN_TERMS = 12  # fewer content words than this: too little to tell a paraphrase from a topic
+_MIN_SHARED = 6  # shared content words needed, whatever their weight
+_ANCHORS = 24  # an article's rarest terms in the posting lists, and looked up for candidates
+_ANCHOR_HITS = 5  # a candidate must be found through at least this many of them
+_MAX_EXAMINED = 6  # candidates (most anchors first) compared at all...
+_MAX_SCORED = 4  # ...and weighed
+_IDF_PRIOR = 10  # pseudo-articles in the IDF: log((N + prior) / (df + 1)) stays positive
 
 U64 = npt.NDArray[np.uint64]
 U32 = npt.NDArray[np.uint32]
+Slots = npt.NDArray[np.intp]  # indices into the document-frequency table
 
 
 def _stable_u64(data: bytes) -> int:
@@ -67,6 +95,27 @@ _STOPWORDS_TEXT = """и в во на с со по для о об обо к ко 
     между или уже еще его ее их все чтобы если когда где там тут здесь можно нужно более
     менее очень самый такой каждый один их себя бы вот лишь только даже"""
 _STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+
+# Words of nearly every Moscow news item: they say nothing about *which* event a text is about.
+# The index's own document frequencies down-weight common words anyway; this list matters while
+# the index is small (start-up, tests) and keeps the inverted index free of huge posting lists.
+_GENERIC_TEXT = """москва московский столица столичный город городской район районный округ
+    окружной административный житель москвич человек год месяц неделя день время час
+    сообщить рассказать отметить сказать заявить пояснить подчеркнуть добавить напомнить
+    сообщаться новость новый большой другой первый второй последний ближайший
+    работа работать проходить пройти провести проводить начать начаться стать мочь
+    получить сделать иметь являться находиться появиться планировать
+    мэр правительство департамент управа префектура
+    также которые кроме около почти более менее тысяча миллион сто
+    сегодня вчера завтра сейчас теперь ранее уже еще раз"""
+_GENERIC = frozenset(_GENERIC_TEXT.split())
+
+_NO_IDS: tuple[int, ...] = ()
+_NO_HASHES: U64 = np.zeros(0, np.uint64)
+_DF_BITS = 20  # document frequencies are counted in 2^20 hash slots (4 MiB)
+_DF_MASK = np.uint64((1 << _DF_BITS) - 1)
+_DF_SHIFT = np.uint64(40)  # anchor sort key: document frequency, then the hash's top 40 bits
+_HASH_SHIFT = np.uint64(24)
 
 _word_hash_cache: dict[str, int] = {}
 
@@ -105,23 +154,53 @@ class StoryFeatures:
     numbers: frozenset[str] = frozenset()
     length: int = 0  # characters of the cleaned body: "most complete" representative
     settlements: frozenset[str] = frozenset()  # former settlements named (finer than districts)
+    terms: frozenset[str] = frozenset()  # content lemmas of the body, for paraphrases
+    # Derived from terms (never stored), in one order: the terms and their BLAKE2b hashes (a
+    # deterministic tie-break when choosing anchors); computed here unless the caller has them.
+    words: tuple[str, ...] = field(default=(), repr=False)
+    hashes: U64 = field(default_factory=lambda: _NO_HASHES, repr=False)
+    slots: Slots = field(init=False, repr=False)  # document-frequency slots of the hashes
+
+    def __post_init__(self) -> None:
+        if len(self.words) != len(self.terms) or len(self.hashes) != len(self.terms):
+            words = list(self.terms)
+            object.__setattr__(self, "words", tuple(words))
+            object.__setattr__(self, "hashes", _word_hashes(words))
+        object.__setattr__(self, "slots", (self.hashes & _DF_MASK).astype(np.intp))
 
     def to_bytes(self) -> bytes:
-        """Deterministic little-endian encoding: version, counts, signature, then strings."""
+        """Deterministic little-endian encoding: version, counts, signature, then strings.
+
+        Version 1: head, signature, string sections. Version 2 (written when there are content
+        terms) inserts ``<I`` byte length + the \\x1f-joined terms right after the signature;
+        the rest is the version 1 layout, so both versions share one reader.
+        """
         extra = "\x1f".join(sorted(self.districts)) + "\x1e" + "\x1f".join(sorted(self.numbers))
         if self.settlements:  # optional third section: bytes without it keep the first layout
             extra += "\x1e" + "\x1f".join(sorted(self.settlements))
-        head = struct.pack("<BII", _FORMAT, self.n_shingles, self.length)
-        return head + self.signature.astype("<u4").tobytes() + extra.encode("utf-8")
+        version = _FORMAT_TERMS if self.terms else _FORMAT
+        head = struct.pack("<BII", version, self.n_shingles, self.length)
+        out = head + self.signature.astype("<u4").tobytes()
+        if self.terms:
+            block = "\x1f".join(sorted(self.terms)).encode("utf-8")
+            out += struct.pack("<I", len(block)) + block
+        return out + extra.encode("utf-8")
 
     @classmethod
     def from_bytes(cls, data: bytes) -> StoryFeatures:
         version, n_shingles, length = struct.unpack_from("<BII", data)
-        if version != _FORMAT:
+        if version not in (_FORMAT, _FORMAT_TERMS):
             raise ValueError(f"unknown story signature format {version}")
         off = struct.calcsize("<BII")
         sig = np.frombuffer(data, dtype="<u4", count=NUM_PERM, offset=off).astype(np.uint32)
-        sections = data[off + 4 * NUM_PERM :].decode("utf-8").split("\x1e")
+        off += 4 * NUM_PERM
+        terms: frozenset[str] = frozenset()
+        if version == _FORMAT_TERMS:
+            (size,) = struct.unpack_from("<I", data, off)
+            off += 4
+            terms = frozenset(data[off : off + size].decode("utf-8").split("\x1f"))
+            off += size
+        sections = data[off:].decode("utf-8").split("\x1e")
         districts_s, numbers_s = sections[0], sections[1]
         settlements_s = sections[2] if len(sections) > 2 else ""
         return cls(
@@ -131,6 +210,7 @@ class StoryFeatures:
             numbers=frozenset(filter(None, numbers_s.split("\x1f"))),
             length=length,
             settlements=frozenset(filter(None, settlements_s.split("\x1f"))),
+            terms=terms,
         )
 
     def similarity(self, other: StoryFeatures) -> tuple[float, float]:
@@ -144,6 +224,33 @@ class StoryFeatures:
         return j, min(c, 1.0)
 
 
+_term_cache: dict[str, bool] = {}
+
+
+def _is_term(lemma: str) -> bool:
+    """Content term: not a generic news word; one- and two-letter words are mostly initials and
+    abbreviation debris, unless they are numbers («6 километров»)."""
+    ok = lemma not in _GENERIC and (len(lemma) > 2 or lemma.isdigit())
+    if len(_term_cache) > 500_000:
+        _term_cache.clear()
+    _term_cache[lemma] = ok
+    return ok
+
+
+def _term_mask(content: list[str]) -> npt.NDArray[np.bool_]:
+    """Which words are content terms; with a warm cache one C-level map, no Python loop."""
+    n = len(content)
+    try:
+        return np.fromiter(map(_term_cache.__getitem__, content), np.bool_, n)
+    except KeyError:
+        for w in set(content).difference(_term_cache):
+            _is_term(w)
+        try:
+            return np.fromiter(map(_term_cache.__getitem__, content), np.bool_, n)
+        except KeyError:  # the bounded cache was cleared half-way
+            return np.fromiter(map(_is_term, content), np.bool_, n)
+
+
 def story_features(
     lemmas: Sequence[str],
     *,
@@ -154,10 +261,16 @@ def story_features(
     """Features of an article body from its lemmas (numbers are kept as their digits)."""
     content = list(filterfalse(_STOPWORDS.__contains__, lemmas))
     numbers = frozenset(filter(str.isdigit, content))
+    hashes = _word_hashes(content)
+    # Content terms, distinct, with their hashes (reused from the shingles, not recomputed).
+    mask = _term_mask(content)
+    term_hashes, first = np.unique(hashes[mask], return_index=True)
+    words = tuple(map(content.__getitem__, np.flatnonzero(mask)[first].tolist()))
+    terms = frozenset(words)
+    places, towns = frozenset(districts), frozenset(settlements)
     if len(content) < _SHINGLE:
         sig = np.full(NUM_PERM, _EMPTY, dtype=np.uint32)
-        return StoryFeatures(sig, 0, frozenset(districts), numbers, length, frozenset(settlements))
-    hashes = _word_hashes(content)
+        return StoryFeatures(sig, 0, places, numbers, length, towns, terms, words, term_hashes)
     # Shingle hash: rolling combination of neighbouring word hashes (uint64 wraps around).
     sh = hashes[: len(hashes) - _SHINGLE + 1].copy()
     for k in range(1, _SHINGLE):
@@ -173,9 +286,7 @@ def story_features(
     values += _B[None, :]
     # >> 32 is monotonic, so it can be applied after the minimum (128 values, not n × 128).
     sig = (values.min(axis=0) >> _SHIFT).astype(np.uint32)
-    return StoryFeatures(
-        sig, n_shingles, frozenset(districts), numbers, length, frozenset(settlements)
-    )
+    return StoryFeatures(sig, n_shingles, places, numbers, length, towns, terms, words, term_hashes)
 
 
 # --- the index ------------------------------------------------------------------------------
@@ -191,6 +302,7 @@ class StoryMatch:
     containment: float = 0.0
     reason: str = "no similar article"
     rejected: tuple[tuple[int, str], ...] = ()  # (article id, why not) for explain
+    overlap: float = 0.0  # weighted overlap of content terms (paraphrase channel only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +322,7 @@ class _Entry:
     published: datetime
     url: str | None
     source: str | None
+    anchors: tuple[str, ...] = ()  # terms under which the article is in the posting lists
 
 
 @dataclass(slots=True)
@@ -231,6 +344,13 @@ class StoryIndex:
         self._stories: dict[int, _Story] = {}
         self._buckets: dict[tuple[int, bytes], set[int]] = {}
         self._urls: dict[str, int] = {}
+        # Anchor term → articles having it as an anchor (in order of addition): candidates for
+        # paraphrases. Read with .get only (a defaultdict).
+        self._postings: defaultdict[str, list[int]] = defaultdict(list)
+        # Document frequency of every content term in the window, by hash slot (a collision
+        # only makes two rare words look a little more common): IDF weights without a Python
+        # loop or a per-word object.
+        self._df: npt.NDArray[np.int32] = np.zeros(1 << _DF_BITS, np.int32)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -274,10 +394,95 @@ class StoryIndex:
             if best is None or c > best.containment:
                 best = StoryMatch(entry.story_id, aid, j, c, f"near-duplicate, containment {c:.2f}")
         if best is None:
+            best = self._paraphrase(features, published, rejected)
+        if best is None:
             return StoryMatch(None, reason="no similar article", rejected=tuple(rejected))
         return StoryMatch(
             best.story_id, best.article_id, best.jaccard, best.containment, best.reason,
-            tuple(rejected),
+            tuple(rejected), best.overlap,
+        )  # fmt: skip
+
+    def _rarest(self, f: StoryFeatures, min_df: int) -> list[str]:
+        """The _ANCHORS terms of ``f`` used by fewest indexed articles (at least ``min_df``);
+        ties go to the smallest hash, so two texts pick the same rare words they share."""
+        df = self._df[f.slots]
+        idx = np.flatnonzero(df >= min_df)
+        if len(idx) > _ANCHORS:
+            key = (df[idx].astype(np.uint64) << _DF_SHIFT) | (f.hashes[idx] >> _HASH_SHIFT)
+            idx = idx[np.argpartition(key, _ANCHORS)[:_ANCHORS]]
+        return list(map(f.words.__getitem__, idx.tolist()))
+
+    def _idf(self, slots: Slots) -> npt.NDArray[np.float64]:
+        """Rarity of terms among the indexed articles, log((N + prior) / (df + 1))."""
+        n = float(len(self._entries) + _IDF_PRIOR)
+        out: npt.NDArray[np.float64] = np.log(n / (self._df[slots] + 1.0))
+        return out
+
+    def _paraphrase(
+        self, features: StoryFeatures, published: datetime, rejected: list[tuple[int, str]]
+    ) -> StoryMatch | None:
+        """Best rewritten copy: high IDF-weighted Dice of content terms and no veto."""
+        terms = features.terms
+        if len(terms) < _MIN_TERMS:
+            return None
+        # Candidates: the articles behind the rarest words this article shares with any (words
+        # used by more than _COMMON articles of the window name no event).
+        lists = [ids for ids in map(self._postings.get, self._rarest(features, 1)) if ids]
+        hits = Counter(chain.from_iterable(ids for ids in lists if len(ids) <= _COMMON))
+        shortlist = list(compress(hits, map(ge, hits.values(), repeat(_ANCHOR_HITS))))
+        if not shortlist:
+            return None
+        if len(shortlist) > _MAX_EXAMINED:
+            shortlist.sort(key=hits.__getitem__, reverse=True)  # stable: ties keep their order
+            del shortlist[_MAX_EXAMINED:]
+        best: StoryMatch | None = None
+        idf_a: dict[str, float] = {}
+        weight_a = 0.0
+        scored = 0
+        for aid in shortlist:
+            if scored == _MAX_SCORED:
+                break
+            entry = self._entries[aid]
+            other = entry.features
+            if abs(published - entry.published) > self.window:
+                continue
+            shared = terms & other.terms
+            # Cheap unweighted Dice first: rewrites of one release share half their words.
+            if len(shared) < _MIN_SHARED or 2 * len(shared) < _RAW_OVERLAP * (
+                len(terms) + len(other.terms)
+            ):
+                continue
+            scored += 1
+            if not idf_a:
+                weights = self._idf(features.slots)
+                idf_a = dict(zip(features.words, weights.tolist(), strict=True))
+                weight_a = float(weights.sum())
+            w_shared = sum(map(idf_a.__getitem__, shared))
+            weight_b = float(self._idf(other.slots).sum())
+            total = weight_a + weight_b
+            dice = 2.0 * w_shared / total if total > 0 else 0.0
+            if dice < _TERM_OVERLAP:
+                rejected.append((aid, f"term overlap {dice:.2f} < {_TERM_OVERLAP:.2f}"))
+                continue
+            why = self._veto(features, other)
+            if why is None and dice < _TERM_OVERLAP_ALONE and not self._anchored(features, other):
+                why = "no shared number or place"
+            if why is not None:
+                rejected.append((aid, f"term overlap {dice:.2f} but {why}"))
+                continue
+            if best is None or dice > best.overlap:
+                j, c = features.similarity(other)
+                rare = sorted(shared, key=lambda t: (-idf_a[t], t))[:6]
+                reason = f"paraphrase, term overlap {dice:.2f}: {', '.join(rare)}"
+                best = StoryMatch(entry.story_id, aid, j, c, reason, overlap=dice)
+        return best
+
+    @staticmethod
+    def _anchored(a: StoryFeatures, b: StoryFeatures) -> bool:
+        """Concrete common ground beyond wording: a shared number, district or settlement."""
+        return bool(
+            (a.numbers & b.numbers) or (a.districts & b.districts)
+            or (a.settlements & b.settlements)
         )  # fmt: skip
 
     @staticmethod
@@ -306,11 +511,19 @@ class StoryIndex:
         """Record an article as a member of ``story_id`` (the caller's id)."""
         if article_id in self._entries:
             self.remove(article_id)
-        entry = _Entry(story_id, features, published, url, source)
+        # Anchors: the article's rarest words right now, a handful of short posting lists.
+        anchors = tuple(self._rarest(features, 0)) if features.terms else ()
+        entry = _Entry(story_id, features, published, url, source, anchors)
         self._entries[article_id] = entry
         if features.n_shingles:
             for key in self._bands(features.signature):
                 self._buckets.setdefault(key, set()).add(article_id)
+        # Two terms of one article in one slot count once here and once in remove: consistent.
+        self._df[features.slots] += 1
+        # list.append mapped over the anchors' posting lists (a defaultdict creates missing
+        # ones): no Python-level loop.
+        deque(map(list.append, map(self._postings.__getitem__, anchors),
+                  repeat(article_id)), maxlen=0)  # fmt: skip
         if url is not None:
             self._urls[url] = article_id
         story = self._stories.get(story_id)
@@ -342,6 +555,13 @@ class StoryIndex:
                     bucket.discard(article_id)
                     if not bucket:
                         del self._buckets[key]
+        self._df[entry.features.slots] -= 1
+        for term in entry.anchors:
+            ids = self._postings.get(term)
+            if ids is not None:
+                ids.remove(article_id)  # old articles go first: found near the front
+                if not ids:
+                    del self._postings[term]
         if entry.url is not None and self._urls.get(entry.url) == article_id:
             del self._urls[entry.url]
         story = self._stories.get(entry.story_id)

@@ -175,3 +175,142 @@ def test_template_texts_about_two_settlements_of_one_district_are_two_stories() 
     index.add(1, 1, a, t)
     assert index.assign(b, t).story_id is None
     assert index.assign(a, t).story_id == 1
+
+
+# --- paraphrased republications (the content-term channel) --------------------------------
+
+BRIDGE = (
+    "Сергей Собянин открыл новый пешеходный мост через Москву-реку в районе Нагатинский Затон. "
+    "Длина переправы составляет 270 метров, ширина — 9 метров.\n\n"
+    "Мост соединил набережную Нагатинского Затона с парком «Коломенское». По нему смогут "
+    "проходить до 6 тысяч человек в час. На мосту установили скамейки, смотровые площадки и "
+    "подогреваемые пандусы для маломобильных пешеходов.\n\n"
+    "Строительство продолжалось полтора года. Вечером мост подсвечивают 340 светодиодных "
+    "светильников."
+)
+# The same release rewritten sentence by sentence, as an okrug paper would.
+BRIDGE_REWRITE = (
+    "Жители Нагатинского Затона получили прямой выход к парку «Коломенское»: мэр Сергей "
+    "Собянин открыл пешеходную переправу через Москву-реку.\n\n"
+    "Новый мост протянулся на 270 метров, а его ширина — 9 метров. Пропускная способность "
+    "сооружения — 6 тысяч пешеходов ежечасно.\n\n"
+    "Для отдыха на мосту предусмотрены скамьи и видовые площадки, для людей на колясках — "
+    "пандусы с подогревом. Возводили объект полтора года, в тёмное время суток его освещают "
+    "340 светодиодных светильников."
+)
+
+
+def test_paraphrased_release_joins_its_story(analyzer: Analyzer) -> None:
+    a = feats(analyzer, BRIDGE)
+    b = feats(analyzer, BRIDGE_REWRITE)
+    assert a.similarity(b)[1] < 0.45  # too little shared wording for the first channel...
+    idx = StoryIndex()
+    idx.add(1, 7, a, T0)
+    m = idx.assign(b, T0 + timedelta(hours=6))
+    assert m.story_id == 7  # ...but the same names, numbers and specific words
+    assert m.reason.startswith("paraphrase") and m.overlap >= 0.4
+    assert "коломенский" in m.reason or "340" in m.reason  # explains itself by shared words
+
+
+def test_same_template_other_district_stays_apart(analyzer: Analyzer) -> None:
+    a = feats(analyzer, BRIDGE)
+    b = feats(analyzer, BRIDGE.replace("Нагатинский Затон", "Хорошёво-Мнёвники")
+              .replace("Нагатинского Затона", "Хорошёва-Мнёвников"))  # fmt: skip
+    assert a.districts and b.districts and not (a.districts & b.districts)
+    idx = StoryIndex()
+    idx.add(1, 7, a, T0)
+    m = idx.assign(b, T0 + timedelta(hours=1))
+    assert m.story_id is None
+    assert any("different districts" in why for _, why in m.rejected)
+
+
+def test_paraphrase_with_other_numbers_stays_apart(analyzer: Analyzer) -> None:
+    a = feats(analyzer, BRIDGE)
+    b = feats(analyzer, BRIDGE_REWRITE.replace("270", "210").replace("340", "200"))
+    idx = StoryIndex()
+    idx.add(1, 7, a, T0)
+    m = idx.assign(b, T0 + timedelta(hours=1))
+    assert m.story_id is None
+    assert any("different numbers" in why for _, why in m.rejected)
+
+
+def test_same_place_and_topic_other_event_stays_apart(analyzer: Analyzer) -> None:
+    warehouse = feats(
+        analyzer,
+        "Ночью в районе Печатники загорелся склад строительных материалов на улице Гурьянова. "
+        "Площадь пожара составила 800 квадратных метров. На место прибыли 60 пожарных и 18 "
+        "единиц техники. Открытое горение ликвидировали через три часа. Пострадавших нет. "
+        "Причину возгорания устанавливают дознаватели МЧС.",
+    )
+    garage = feats(
+        analyzer,
+        "Вечером в районе Печатники загорелся гаражный бокс на Шоссейной улице. Пламя "
+        "охватило 40 квадратных метров, внутри находились два автомобиля. Пожар потушили "
+        "пожарные за полчаса. Пострадавших нет. Причину возгорания устанавливают специалисты "
+        "МЧС, по предварительной версии, произошло короткое замыкание.",
+    )
+    idx = StoryIndex()
+    idx.add(1, 7, warehouse, T0)
+    assert idx.assign(garage, T0 + timedelta(hours=20)).story_id is None
+
+
+def test_paraphrase_outside_the_window_is_a_new_story(analyzer: Analyzer) -> None:
+    idx = StoryIndex(window=timedelta(hours=72))
+    idx.add(1, 7, feats(analyzer, BRIDGE), T0)
+    b = feats(analyzer, BRIDGE_REWRITE)
+    assert idx.assign(b, T0 + timedelta(hours=71)).story_id == 7
+    assert idx.assign(b, T0 + timedelta(hours=73)).story_id is None
+
+
+def test_removed_article_no_longer_attracts_paraphrases(analyzer: Analyzer) -> None:
+    idx = StoryIndex()
+    idx.add(1, 7, feats(analyzer, BRIDGE), T0)
+    idx.remove(1)
+    assert idx.assign(feats(analyzer, BRIDGE_REWRITE), T0).story_id is None
+    assert not idx._postings and not idx._df.any()  # nothing left behind
+
+
+def test_generic_news_words_are_not_content_terms() -> None:
+    f = story_features(
+        [
+            "мэр",
+            "москва",
+            "сообщить",
+            "что",
+            "в",
+            "район",
+            "житель",
+            "открыть",
+            "новый",
+            "планетарий",
+            "на",
+            "340",
+            "место",
+        ]
+    )
+    assert {"планетарий", "340", "место", "открыть"} <= f.terms
+    assert not f.terms & {"москва", "мэр", "сообщить", "район", "житель", "новый", "в", "что"}
+
+
+def test_content_terms_round_trip_and_version_1_bytes_still_load() -> None:
+    import struct
+
+    words = ["в", "поселение", "роговский", "отремонтировать", "6", "километр", "дорога"]
+    f = story_features(words, districts=["voronovo"], length=10)
+    data = f.to_bytes()
+    assert data[0] == 2 and data.endswith(b"voronovo\x1e6")  # v1 sections stay at the end
+    back = StoryFeatures.from_bytes(data)
+    assert back.terms == f.terms and back.numbers == f.numbers
+    assert sorted(back.hashes.tolist()) == sorted(f.hashes.tolist())
+    # Bytes written before content terms existed (version 1) load with no terms.
+    old = (
+        struct.pack("<BII", 1, f.n_shingles, 10)
+        + f.signature.astype("<u4").tobytes()
+        + b"voronovo\x1e6"
+    )
+    g = StoryFeatures.from_bytes(old)
+    assert g.terms == frozenset() and g.districts == {"voronovo"} and g.numbers == {"6"}
+    assert np.array_equal(g.signature, f.signature)
+    idx = StoryIndex()  # such an article still takes part in the first channel
+    idx.add(1, 3, g, T0)
+    assert idx.assign(f, T0).story_id == 3

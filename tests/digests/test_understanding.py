@@ -39,3 +39,15 @@ def test_understand_returns_everything(analyzer: Analyzer) -> None:
     assert "поликлиника" in u.search_lemmas.split()
     assert StoryFeatures.from_bytes(u.story.to_bytes()).n_shingles == u.story.n_shingles
     assert "300" in u.story.numbers
+
+
+def test_story_features_carry_content_terms(analyzer: Analyzer) -> None:
+    u = analyzer.understand(
+        "В Некрасовке построили школу",
+        "В районе Некрасовка завершили строительство школы на 2100 учеников. В школе "
+        "84 класса, бассейн и планетарий, сообщили в Москве.",
+    )
+    terms = u.story.terms
+    assert {"некрасовка", "2100", "планетарий", "бассейн"} <= terms
+    assert "москва" not in terms  # generic news words carry no story identity
+    assert StoryFeatures.from_bytes(u.story.to_bytes()).terms == terms

@@ -1,0 +1,61 @@
+"""Quality thresholds on the held-out set (tests/data/heldout.jsonl).
+
+The held-out articles were written and labelled from the text alone, without looking at the
+tagger or the development set, and must never be tuned against. Same metric code and the same
+thresholds as tests/digests/test_devset.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.quality import Report, evaluate
+from digests.understanding import Analyzer
+from tests.digests.devset import DevArticle, load_devset
+
+HELDOUT_PATH = Path(__file__).resolve().parent.parent / "data" / "heldout.jsonl"
+
+
+def load_heldout(path: Path = HELDOUT_PATH) -> list[DevArticle]:
+    return load_devset(path)
+
+
+@pytest.fixture(scope="module")
+def report(analyzer: Analyzer) -> Report:
+    return evaluate(load_heldout(), analyzer)
+
+
+def test_heldout_is_big_and_labelled() -> None:
+    articles = load_heldout()
+    assert len(articles) >= 60
+    assert all(a.part == "heldout" for a in articles)
+    assert all(1 <= len(a.topics) <= 3 for a in articles)
+    assert len({a.id for a in articles}) == len(articles)
+    assert len({a.story for a in articles}) < len(articles)  # there are republished stories
+
+
+def test_district_precision_and_recall(report: Report) -> None:
+    assert report.districts.precision >= 0.95, report.errors
+    assert report.districts.recall >= 0.90, report.errors
+
+
+def test_topic_micro_f1(report: Report) -> None:
+    assert report.topics.f1 >= 0.85, report.errors
+
+
+def test_story_pairwise_precision(report: Report) -> None:
+    assert report.stories.precision >= 0.98, report.errors
+
+
+# The held-out copies are sentence-by-sentence rewrites sharing only 11-26% of their word
+# trigrams: harder than the republishing the spec describes (60-90% shared wording), which
+# tests/digests/test_devset.py holds to recall >= 0.90. On these paraphrases recall is 0.78
+# (18 of 23 pairs), short of 0.90: an open problem, reported, not hidden. This floor only
+# keeps it from getting worse.
+PARAPHRASE_RECALL_FLOOR = 0.75
+
+
+def test_story_recall_on_paraphrased_copies_does_not_regress(report: Report) -> None:
+    assert report.stories.recall >= PARAPHRASE_RECALL_FLOOR, report.errors
