@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage import schema as s
@@ -13,6 +13,7 @@ from bot.storage import schema as s
 __all__ = ["PurgeReport", "purge"]
 
 FINISHED = ("sent", "failed", "dropped")
+SIGNATURE_DAYS = timedelta(days=4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,14 @@ class PurgeReport:
 async def purge(conn: AsyncConnection, now: datetime, keep_days: int) -> PurgeReport:
     """Delete what is older than ``keep_days``; queued messages are never deleted."""
     cutoff = now - timedelta(days=keep_days)
+    # Story signatures only matter inside the clustering window (72 h); drop them after.
+    await conn.execute(
+        update(s.articles)
+        .where(
+            s.articles.c.published_at < now - SIGNATURE_DAYS, s.articles.c.signature.is_not(None)
+        )
+        .values(signature=None)
+    )
     articles = await conn.execute(delete(s.articles).where(s.articles.c.published_at < cutoff))
     orphans = await conn.execute(
         delete(s.stories).where(
