@@ -13,7 +13,6 @@ import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC
-from functools import partial
 
 from aiogram import Bot, Dispatcher
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -31,7 +30,7 @@ from bot.ingest import (
     StoryAssigner,
     fetch_policy,
     tag_pending,
-    understand_article,
+    understand_default,
 )
 from bot.scheduling.digest_tick import run_digest_tick, run_instant_alerts
 from bot.storage import Database
@@ -73,14 +72,16 @@ class Services:
         self.analyzer = get_analyzer()
         self.store = DatabaseFeedStore(db, StoryAssigner())
         self.fetcher = Fetcher(fetch_policy(settings))
-        # Parsing in a separate process keeps feedparser's CPU work off the event loop.
+        # Parsing and understanding in a separate process keep feedparser's and the analyzer's
+        # CPU work (and the GIL) off the event loop; this process only stores.
         self.executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
         self.poller = Poller(
             self.store,
             self.fetcher,
-            understand=partial(understand_article, self.analyzer),
+            understand=understand_default,
             executor=self.executor,
             clock=clock.now,
+            understand_in_executor=True,
         )
         self.sender = Sender(
             db,

@@ -177,14 +177,16 @@ def ingest_body(
 
 def _understand_all(
     understand: Understand, articles: Sequence[NormalizedArticle]
-) -> list[tuple[NormalizedArticle, object, bool]]:
-    out: list[tuple[NormalizedArticle, object, bool]] = []
+) -> list[tuple[object, bool]]:
+    """(understanding, ok) per article, in order. Picklable: may run in a worker process, so
+    it returns no copy of the articles."""
+    out: list[tuple[object, bool]] = []
     for a in articles:
         try:
-            out.append((a, understand(a), True))
+            out.append((understand(a), True))
         except Exception:
             log.exception("understand() failed for %s", a.url or a.identity)
-            out.append((a, None, False))
+            out.append((None, False))
     return out
 
 
@@ -206,6 +208,12 @@ class Poller:
     ``ProcessPoolExecutor`` also works since :func:`ingest_body` is picklable);
     ``parse_concurrency`` bounds parses in flight - threads share the GIL, so more than the
     number of CPU-bound workers only adds latency to the event loop.
+
+    ``understand`` runs in a worker thread of this process by default. With
+    ``understand_in_executor`` it runs in ``executor`` too: with a ``ProcessPoolExecutor``
+    that keeps its CPU work (and the GIL) out of the event loop's process entirely, but then
+    ``understand`` and its results must be picklable (a module-level function, or a
+    ``functools.partial`` of one, that builds its heavy state lazily once per worker).
     """
 
     def __init__(
@@ -218,6 +226,7 @@ class Poller:
         executor: Executor | None = None,
         parse_concurrency: int = 1,
         clock: Callable[[], datetime] | None = None,
+        understand_in_executor: bool = False,
     ) -> None:
         self._store = store
         self._fetcher = fetcher
@@ -225,16 +234,26 @@ class Poller:
         self._policy = policy or fetcher.policy
         self._executor = executor
         self._parse_slots = asyncio.Semaphore(parse_concurrency)
-        self._understand_slots = asyncio.Semaphore(1)
+        self._understand_in_executor = understand_in_executor
+        # In threads understanding competes for the GIL: one batch at a time. In worker
+        # processes as many batches as parses.
+        self._understand_slots = asyncio.Semaphore(
+            parse_concurrency if understand_in_executor else 1
+        )
         self._clock = clock or (lambda: datetime.now(UTC))
 
     async def warm_up(self) -> None:
         """Parse a tiny feed in the executor once: starts worker processes and triggers
-        feedparser's lazy imports there, instead of during the first real (busy) cycle."""
+        feedparser's lazy imports there, instead of during the first real (busy) cycle. With
+        ``understand_in_executor`` its one article is understood there too (loads the model)."""
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(
+        ingested = await loop.run_in_executor(
             self._executor, ingest_body, _WARM_UP_FEED, None, "https://warm.up/", self._clock()
         )
+        if self._understand_in_executor:  # load the analyzer there too
+            await loop.run_in_executor(
+                self._executor, _understand_all, self._understand, ingested.articles
+            )
 
     async def poll_due(
         self, now: datetime | None = None, limit: int | None = None
@@ -272,12 +291,19 @@ class Poller:
         articles = ingested.articles
         known = await self._store.article_hashes(feed.feed_id, [a.identity for a in articles])
         changed = [a for a in articles if known.get(a.identity) != a.content_hash]
-        understood: list[tuple[NormalizedArticle, object, bool]] = []
+        understood: list[tuple[object, bool]] = []
         if changed:
             async with self._understand_slots:
-                understood = await asyncio.to_thread(_understand_all, self._understand, changed)
-        failed = {a.identity for a, _, ok in understood if not ok}
-        by_id = {a.identity: u for a, u, ok in understood if ok}
+                if self._understand_in_executor:
+                    loop = asyncio.get_running_loop()
+                    understood = await loop.run_in_executor(
+                        self._executor, _understand_all, self._understand, changed
+                    )
+                else:
+                    understood = await asyncio.to_thread(_understand_all, self._understand, changed)
+        results = list(zip(changed, understood, strict=True))
+        failed = {a.identity for a, (_, ok) in results if not ok}
+        by_id = {a.identity: u for a, (u, ok) in results if ok}
         records = [
             ArticleRecord(a, by_id.get(a.identity)) for a in articles if a.identity not in failed
         ]

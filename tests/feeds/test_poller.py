@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from bot.feeds.fetch import Fetcher
+from bot.feeds.normalize import NormalizedArticle
 from bot.feeds.poller import PollStatus
 from bot.feeds.schedule import HealthEvent
 
@@ -420,3 +424,44 @@ async def test_store_failure_does_not_escape(env: Env) -> None:
     assert report.status is PollStatus.ERROR
     assert report.error == "internal error: RuntimeError: database is locked"
     assert env.store.last_outcome(feed.feed_id).health.consecutive_errors == 1
+
+
+def understand_with_pid(article: NormalizedArticle) -> object:
+    """Module-level, so a worker process can run it; says which process did."""
+    if "Вторая" in article.title:
+        raise RuntimeError("model not loaded")
+    return {"words": len(article.text.split()), "pid": os.getpid()}
+
+
+async def test_understanding_in_a_worker_process(server: FeedServer, fetcher: Fetcher) -> None:
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        env = make_env(
+            server,
+            fetcher,
+            understand=understand_with_pid,
+            executor=pool,
+            understand_in_executor=True,
+        )
+        await env.poller.warm_up()
+        server.set_feed("atom", fixture_bytes("atom.xml"), "application/atom+xml")
+        feed = env.store.add_feed(server.url("/feed/atom?plain=1"))
+        report = await env.poller.poll_one(feed, T0)
+    finally:
+        pool.shutdown()
+    # The failure in the worker is reported like one in a thread: skipped, retried later.
+    assert (report.new, report.skipped) == (1, 1)
+    assert env.store.feeds[feed.feed_id].body_hash is None
+    [stored] = env.store.stored(feed.feed_id)
+    assert isinstance(stored.understanding, dict)
+    assert stored.understanding["pid"] != os.getpid()
+    assert stored.understanding["words"] == len(stored.article.text.split())
+
+
+async def test_understanding_in_the_default_executor(server: FeedServer, fetcher: Fetcher) -> None:
+    env = make_env(server, fetcher, understand_in_executor=True)  # threads: closures are fine
+    url = server.set_feed("full", fixture_bytes("rss20_full.xml"))
+    feed = env.store.add_feed(url)
+    report = await env.poller.poll_one(feed, T0)
+    assert report.new == 4
+    assert sorted(env.understood) == sorted(a.article.identity for a in env.store.stored(1))
