@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from ipaddress import ip_network
@@ -132,6 +133,24 @@ class StoryAssigner:
 
     def __init__(self, index: StoryIndex | None = None) -> None:
         self.index = index or StoryIndex()
+        self._uncommitted: list[int] = []
+        self._exclusive = asyncio.Lock()  # one transaction at a time touches the index
+
+    @asynccontextmanager
+    async def transaction(self, db: Database) -> AsyncIterator[AsyncConnection]:
+        """A database transaction whose story assignments leave the index if it rolls back
+        (its article ids may later be given to other articles)."""
+        async with self._exclusive:
+            self._uncommitted = []
+            try:
+                async with db.transaction() as conn:
+                    yield conn
+            except BaseException:
+                for article_id in self._uncommitted:
+                    self.index.remove(article_id)
+                raise
+            finally:
+                self._uncommitted = []
 
     async def warm(self, conn: AsyncConnection, now: datetime) -> int:
         """Load the recent window of stored signatures; how many articles were loaded."""
@@ -150,7 +169,12 @@ class StoryAssigner:
     async def store(
         self, conn: AsyncConnection, items: Sequence[NewArticle], now: datetime, *, replace: bool
     ) -> None:
-        """Assign each article to a story (new or existing) and save its tags."""
+        """Assign each article to a story (new or existing) and save its tags.
+
+        Run it inside :meth:`transaction`, so that the index follows the database if the
+        transaction rolls back.
+        """
+        self._uncommitted.extend(item.article_id for item in items)
         provisional: dict[int, list[NewArticle]] = {}
         chosen: dict[int, int] = {}  # article id -> story id (negative: not created yet)
         pause = _Pause()
@@ -178,17 +202,8 @@ class StoryAssigner:
             now,
         )
         renamed = dict(zip(provisional, real_ids, strict=True))
-        for temp_id, members in provisional.items():
-            for item in members:  # re-key the index entries under the real story id
-                self.index.add(
-                    item.article_id,
-                    renamed[temp_id],
-                    item.understanding.story,
-                    item.published_at,
-                    url=item.url or None,
-                    source=str(item.feed_id),
-                )
-                await pause.maybe()
+        for temp_id, real_id in renamed.items():
+            self.index.rename_story(temp_id, real_id)
         touched: dict[int, datetime] = {}
         for item in items:
             story_id = renamed.get(chosen[item.article_id], chosen[item.article_id])
@@ -264,7 +279,7 @@ class DatabaseFeedStore:
     async def upsert_articles(
         self, feed_id: int, articles: Sequence[ArticleRecord], seen_at: datetime
     ) -> UpsertResult:
-        async with self._lock, self.db.transaction() as conn:
+        async with self._lock, self.assigner.transaction(self.db) as conn:
             return await self._upsert(conn, feed_id, articles, seen_at)
 
     async def _upsert(
@@ -408,7 +423,7 @@ async def tag_pending(
         NewArticle(a.id, a.feed_id, a.canonical_url, a.published_at, u)
         for a, u in zip(pending, understood, strict=True)
     ]
-    async with db.transaction() as conn:
+    async with assigner.transaction(db) as conn:
         for a in pending:
             assigner.index.remove(a.id)
         await assigner.store(conn, items, now, replace=True)

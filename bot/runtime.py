@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
@@ -102,6 +103,10 @@ class Services:
         log.info("story index: %d recent articles", loaded)
         await tag_pending(self.db, self.analyzer, self.store.assigner, now)
         await self.poller.warm_up()
+        # Everything loaded so far (dictionaries, the warmed story index, aiogram) lives as
+        # long as the process: keep it out of full collections, which stall the event loop.
+        gc.collect()
+        gc.freeze()
         await self.sender.prepare()
         self._sender_task = asyncio.create_task(self._supervise_sender(), name="sender")
         scheduler = AsyncIOScheduler(timezone=UTC)

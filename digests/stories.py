@@ -342,7 +342,9 @@ class StoryIndex:
         self.threshold = containment
         self._entries: dict[int, _Entry] = {}
         self._stories: dict[int, _Story] = {}
-        self._buckets: dict[tuple[int, bytes], set[int]] = {}
+        # Tuples of ints, not sets: the garbage collector stops tracking them, so a full
+        # collection does not walk one container per LSH bucket (it stalled the event loop).
+        self._buckets: dict[tuple[int, bytes], tuple[int, ...]] = {}
         self._urls: dict[str, int] = {}
         # Anchor term → articles having it as an anchor (in order of addition): candidates for
         # paraphrases. Read with .get only (a defaultdict).
@@ -376,7 +378,7 @@ class StoryIndex:
         for key in self._bands(features.signature):
             bucket = self._buckets.get(key)
             if bucket:
-                candidates |= bucket
+                candidates.update(bucket)
         best: StoryMatch | None = None
         rejected: list[tuple[int, str]] = []
         for aid in sorted(candidates):
@@ -517,7 +519,7 @@ class StoryIndex:
         self._entries[article_id] = entry
         if features.n_shingles:
             for key in self._bands(features.signature):
-                self._buckets.setdefault(key, set()).add(article_id)
+                self._buckets[key] = (*self._buckets.get(key, ()), article_id)
         # Two terms of one article in one slot count once here and once in remove: consistent.
         self._df[features.slots] += 1
         # list.append mapped over the anchors' posting lists (a defaultdict creates missing
@@ -552,8 +554,10 @@ class StoryIndex:
             for key in self._bands(entry.features.signature):
                 bucket = self._buckets.get(key)
                 if bucket is not None:
-                    bucket.discard(article_id)
-                    if not bucket:
+                    rest = tuple(a for a in bucket if a != article_id)
+                    if rest:
+                        self._buckets[key] = rest
+                    else:
                         del self._buckets[key]
         self._df[entry.features.slots] -= 1
         for term in entry.anchors:
@@ -582,6 +586,17 @@ class StoryIndex:
         for aid in old:
             self.remove(aid)
         return len(old)
+
+    def rename_story(self, old_id: int, new_id: int) -> None:
+        """Give a story the id the caller's storage assigned (cheap: buckets hold articles)."""
+        if old_id == new_id or old_id not in self._stories:
+            return
+        if new_id in self._stories:
+            raise ValueError(f"story {new_id} already exists in the index")
+        story = self._stories.pop(old_id)
+        self._stories[new_id] = story
+        for article_id in story.members:
+            self._entries[article_id].story_id = new_id
 
     def story_of(self, article_id: int) -> int | None:
         entry = self._entries.get(article_id)

@@ -330,3 +330,41 @@ async def test_outcomes_are_saved_together_and_keep_an_operator_title(db: Databa
         b = await feeds_repo.get_feed_by_url(conn, unnamed.url)
     assert b is not None and b.title == "From the feed"
     assert (b.last_error, b.consecutive_errors, b.last_error_at) == ("HTTP 500", 1, NOW)
+
+
+async def test_a_failed_write_leaves_the_story_index_as_it_was(db: Database) -> None:
+    from bot.feeds.normalize import NormalizedArticle
+    from bot.ingest import NewArticle
+    from bot.storage.articles import insert_articles
+
+    async with db.transaction() as conn:
+        feed = await feeds_repo.add_feed(
+            conn, FeedSource("https://paper.example/rss", Binding(BindingKind.CITY)), NOW
+        )
+    article = NormalizedArticle(
+        identity="g1",
+        url="https://paper.example/1",
+        title="Каток в Куркино",
+        text=OTHER,
+        published_at=NOW,
+        image_url=None,
+        categories=(),
+        author=None,
+        content_hash="h1",
+    )
+    assigner = StoryAssigner()
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom):
+        async with assigner.transaction(db) as conn:
+            [article_id] = await insert_articles(conn, feed.id, [article], NOW)
+            understanding = get_analyzer().understand(article.title, article.text)
+            item = NewArticle(article_id, feed.id, article.url or "", NOW, understanding)
+            await assigner.store(conn, [item], NOW, replace=False)
+            assert assigner.index.story_of(article_id) is not None
+            raise Boom  # e.g. the commit fails: the transaction rolls back
+    assert len(assigner.index) == 0
+    async with db.transaction() as conn:
+        assert await conn.scalar(select(func.count()).select_from(schema.articles)) == 0
