@@ -563,7 +563,7 @@ async def run_once(args: argparse.Namespace) -> RunResult:
                 if understand is not None and args.understand == "thread":
                     understand_warm = understand
                     await asyncio.to_thread(lambda: understand_warm(_WARM_ARTICLE))
-                if args.gc_freeze:  # what a start-up gc.freeze() in the bot would do
+                if args.gc_freeze:  # as the bot does after start-up
                     gc.collect()
                     gc.freeze()
                 # Bytes for the bare-feedparser baseline: fetched once, outside the timing.
@@ -725,9 +725,10 @@ def main() -> None:
         "--debug-slow", action="store_true", help="asyncio debug: log callbacks over 50 ms"
     )
     ap.add_argument(
-        "--gc-freeze",
-        action="store_true",
-        help="gc.freeze() after start-up (an experiment: the bot does not do it yet)",
+        "--no-gc-freeze",
+        dest="gc_freeze",
+        action="store_false",
+        help="skip the gc.freeze() after start-up that the bot does (bot/runtime.py)",
     )
     ap.add_argument("--concurrency", type=int, default=20, help="global fetch concurrency")
     ap.add_argument(
