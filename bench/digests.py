@@ -23,21 +23,8 @@ from datetime import UTC, datetime, timedelta
 from digests.build import DigestRequest, StoryCandidate, build_digest, build_many
 from digests.region import Region, load_region
 from digests.render import render_digest
+from digests.topics import TOPICS
 
-TOPICS = (
-    "transport",
-    "housing",
-    "construction",
-    "education",
-    "health",
-    "social",
-    "culture",
-    "sport",
-    "safety",
-    "ecology",
-    "economy",
-    "government",
-)
 NOW = datetime(2024, 11, 21, 6, 0, tzinfo=UTC)
 
 
