@@ -102,6 +102,28 @@ async def feed_server() -> AsyncIterator[str]:
     await runner.cleanup()
 
 
+async def city_feed(db: Database) -> int:
+    async with db.transaction() as conn:
+        feed = await feeds_repo.add_feed(
+            conn, FeedSource("https://paper.example/rss", Binding(BindingKind.CITY)), NOW
+        )
+    return feed.id
+
+
+def kurkino_article(title: str) -> NormalizedArticle:
+    return NormalizedArticle(
+        identity="g1",
+        url="https://paper.example/1",
+        title=title,
+        text=OTHER,
+        published_at=NOW,
+        image_url=None,
+        categories=(),
+        author=None,
+        content_hash="h1",
+    )
+
+
 async def test_two_papers_with_one_release_make_one_story(db: Database, feed_server: str) -> None:
     async with db.transaction() as conn:
         await feeds_repo.add_feed(
@@ -155,24 +177,11 @@ async def test_two_papers_with_one_release_make_one_story(db: Database, feed_ser
 async def test_articles_left_untagged_are_tagged_by_the_follow_up(db: Database) -> None:
     from bot.feeds.poller import ArticleRecord
 
-    async with db.transaction() as conn:
-        feed = await feeds_repo.add_feed(
-            conn, FeedSource("https://paper.example/rss", Binding(BindingKind.CITY)), NOW
-        )
-    article = NormalizedArticle(
-        identity="g1",
-        url="https://paper.example/1",
-        title="Площадка в Куркино",
-        text=OTHER,
-        published_at=NOW,
-        image_url=None,
-        categories=(),
-        author=None,
-        content_hash="h1",
-    )
+    feed_id = await city_feed(db)
+    article = kurkino_article("Площадка в Куркино")
     store = DatabaseFeedStore(db, StoryAssigner())
     # Understanding failed (None): the article is stored, but untagged.
-    await store.upsert_articles(feed.id, [ArticleRecord(article, None)], NOW)
+    await store.upsert_articles(feed_id, [ArticleRecord(article, None)], NOW)
     assert await tag_pending(db, get_analyzer(), store.assigner, NOW) == 1
     assert await tag_pending(db, get_analyzer(), store.assigner, NOW) == 0
     async with db.transaction() as conn:
@@ -333,25 +342,11 @@ async def test_outcomes_are_saved_together_and_keep_an_operator_title(db: Databa
 
 
 async def test_a_failed_write_leaves_the_story_index_as_it_was(db: Database) -> None:
-    from bot.feeds.normalize import NormalizedArticle
     from bot.ingest import NewArticle
     from bot.storage.articles import insert_articles
 
-    async with db.transaction() as conn:
-        feed = await feeds_repo.add_feed(
-            conn, FeedSource("https://paper.example/rss", Binding(BindingKind.CITY)), NOW
-        )
-    article = NormalizedArticle(
-        identity="g1",
-        url="https://paper.example/1",
-        title="Каток в Куркино",
-        text=OTHER,
-        published_at=NOW,
-        image_url=None,
-        categories=(),
-        author=None,
-        content_hash="h1",
-    )
+    feed_id = await city_feed(db)
+    article = kurkino_article("Каток в Куркино")
     assigner = StoryAssigner()
 
     class Boom(Exception):
@@ -359,9 +354,9 @@ async def test_a_failed_write_leaves_the_story_index_as_it_was(db: Database) -> 
 
     with pytest.raises(Boom):
         async with assigner.transaction(db) as conn:
-            [article_id] = await insert_articles(conn, feed.id, [article], NOW)
+            [article_id] = await insert_articles(conn, feed_id, [article], NOW)
             understanding = get_analyzer().understand(article.title, article.text)
-            item = NewArticle(article_id, feed.id, article.url or "", NOW, understanding)
+            item = NewArticle(article_id, feed_id, article.url or "", NOW, understanding)
             await assigner.store(conn, [item], NOW, replace=False)
             assert assigner.index.story_of(article_id) is not None
             raise Boom  # e.g. the commit fails: the transaction rolls back
