@@ -7,7 +7,6 @@ import os
 import signal
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,21 +23,6 @@ from tests.delivery.conftest import add_users
 
 ROOT = Path(__file__).resolve().parents[2]
 SENDS = ("sendmessage", "sendphoto", "copymessage")
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
-async def bot(fake: FakeTelegram) -> AsyncIterator[Bot]:
-    bot = fake.make_bot()
-    try:
-        yield bot
-    finally:
-        await bot.session.close()
 
 
 def now() -> datetime:

@@ -7,6 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+# The quality targets, for the dev set and the held-out set alike.
+MIN_DISTRICT_PRECISION = 0.95
+MIN_DISTRICT_RECALL = 0.90
+MIN_TOPIC_F1 = 0.85
+MIN_STORY_PRECISION = 0.98
+MIN_STORY_RECALL = 0.90
+
 DEVSET_PATH = Path(__file__).resolve().parent.parent / "data" / "devset.jsonl"
 
 
