@@ -574,7 +574,7 @@ class DistrictTagger:
         """«Восточный округ», «Троицкий и Новомосковский административные округа»."""
         j = last + 1
         steps = 0
-        while j < len(tokens) and steps < 6:
+        while j < len(tokens.words) and steps < 6:
             t = tokens.words[j]
             if t in _OKRUG_HEAD:
                 return True
@@ -592,7 +592,7 @@ class DistrictTagger:
             if p.kind in ("district", "settlement"):
                 k = len(p.parts)
                 f = m.first
-                if f + k <= len(tokens) and all(
+                if f + k <= len(tokens.words) and all(
                     tokens.words[f + j] in p.parts[j] and _gap_is_join(tokens.gaps[f + j])
                     for j in range(1, k)
                 ):
@@ -610,7 +610,7 @@ class DistrictTagger:
 
     @staticmethod
     def _next_index(folded: str, tokens: Tokens, i: int) -> int | None:
-        if i + 1 >= len(tokens):
+        if i + 1 >= len(tokens.words):
             return None
         if not _gap_is_quote(tokens.gaps[i + 1]):
             return None
@@ -698,7 +698,7 @@ class DistrictTagger:
         i = m.first if p.adj_first else m.last
         while True:
             k = i + step  # neighbouring token: «и» or the next adjective after a comma
-            if not 0 <= k < len(tokens):
+            if not 0 <= k < len(tokens.words):
                 break
             hi = i if step < 0 else k  # the later of the two neighbouring tokens
             if tokens.words[k] in ("и", "или"):
@@ -707,7 +707,7 @@ class DistrictTagger:
                 j = k
             else:
                 break
-            if not 0 <= j < len(tokens):
+            if not 0 <= j < len(tokens.words):
                 break
             sib = siblings.get(tokens.words[j])
             if sib is None or sib == p.target or sib in out:

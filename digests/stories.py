@@ -31,12 +31,14 @@ from __future__ import annotations
 
 import hashlib
 import struct
+import threading
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import chain, compress, filterfalse, repeat
+from itertools import chain, compress, repeat
 from operator import ge
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -111,6 +113,10 @@ _GENERIC_TEXT = """москва московский столица столич
 _GENERIC = frozenset(_GENERIC_TEXT.split())
 
 _NO_IDS: tuple[int, ...] = ()
+# Bucket keys: rows of [band number, the band's _ROWS values] viewed as one opaque value.
+_BAND_TEMPLATE: U32 = np.zeros((_BANDS, 1 + _ROWS), np.uint32)
+_BAND_TEMPLATE[:, 0] = np.arange(_BANDS)
+_BAND_KEY = np.dtype((np.void, 4 * (1 + _ROWS)))
 _NO_HASHES: U64 = np.zeros(0, np.uint64)
 _DF_BITS = 20  # document frequencies are counted in 2^20 hash slots (4 MiB)
 _DF_MASK = np.uint64((1 << _DF_BITS) - 1)
@@ -224,31 +230,80 @@ class StoryFeatures:
         return j, min(c, 1.0)
 
 
-_term_cache: dict[str, bool] = {}
-
-
 def _is_term(lemma: str) -> bool:
     """Content term: not a generic news word; one- and two-letter words are mostly initials and
     abbreviation debris, unless they are numbers («6 километров»)."""
-    ok = lemma not in _GENERIC and (len(lemma) > 2 or lemma.isdigit())
-    if len(_term_cache) > 500_000:
-        _term_cache.clear()
-    _term_cache[lemma] = ok
-    return ok
+    return lemma not in _GENERIC and (len(lemma) > 2 or lemma.isdigit())
 
 
-def _term_mask(content: list[str]) -> npt.NDArray[np.bool_]:
-    """Which words are content terms; with a warm cache one C-level map, no Python loop."""
-    n = len(content)
+_TABLE_LIMIT = 500_000  # distinct lemmas before the table starts afresh
+
+
+class _LemmaTable:
+    """Per-lemma facts computed once: an id per lemma, and by id its BLAKE2b hash and whether
+    it is a stop word, a content term or a number. One dict lookup per word of an article
+    (then numpy indexing) replaces a lookup per word in each of several caches.
+
+    Thread-safe enough for worker threads: readers look ids up first and read the arrays
+    afterwards; a writer (under a lock) stores the facts of new lemmas, installing grown
+    arrays, *before* publishing their ids, and a full table is replaced, never cleared."""
+
+    __slots__ = ("digits", "hashes", "ids", "stops", "terms", "words")
+
+    def __init__(self, capacity: int = 4096) -> None:
+        self.ids: dict[str, int] = {}
+        self.words: list[str] = []
+        self.hashes: U64 = np.zeros(capacity, np.uint64)
+        self.stops: npt.NDArray[np.bool_] = np.zeros(capacity, np.bool_)
+        self.terms: npt.NDArray[np.bool_] = np.zeros(capacity, np.bool_)
+        self.digits: npt.NDArray[np.bool_] = np.zeros(capacity, np.bool_)
+
+    def add(self, new: list[str]) -> None:
+        n = len(self.words)
+        if n + len(new) > len(self.hashes):
+            size = max(2 * len(self.hashes), n + len(new))
+            hashes: U64 = np.zeros(size, np.uint64)
+            stops: npt.NDArray[np.bool_] = np.zeros(size, np.bool_)
+            terms: npt.NDArray[np.bool_] = np.zeros(size, np.bool_)
+            digits: npt.NDArray[np.bool_] = np.zeros(size, np.bool_)
+            hashes[:n], stops[:n] = self.hashes[:n], self.stops[:n]
+            terms[:n], digits[:n] = self.terms[:n], self.digits[:n]
+        else:
+            hashes, stops, terms, digits = self.hashes, self.stops, self.terms, self.digits
+        for i, w in enumerate(new, n):
+            hashes[i] = _stable_u64(w.encode("utf-8"))
+            stops[i] = w in _STOPWORDS
+            terms[i] = _is_term(w)
+            digits[i] = w.isdigit()
+        self.words.extend(new)
+        self.hashes, self.stops, self.terms, self.digits = hashes, stops, terms, digits
+        self.ids.update(zip(new, range(n, n + len(new)), strict=True))
+
+
+_table = _LemmaTable()
+_table_lock = threading.Lock()
+
+
+def _lemma_ids(lemmas: Sequence[str]) -> tuple[_LemmaTable, npt.NDArray[np.intp]]:
+    """Ids of lemmas in the table that holds them all; with a warm table one C-level map."""
+    global _table
+    table = _table
     try:
-        return np.fromiter(map(_term_cache.__getitem__, content), np.bool_, n)
+        return table, np.fromiter(map(table.ids.__getitem__, lemmas), np.intp, len(lemmas))
     except KeyError:
-        for w in set(content).difference(_term_cache):
-            _is_term(w)
-        try:
-            return np.fromiter(map(_term_cache.__getitem__, content), np.bool_, n)
-        except KeyError:  # the bounded cache was cleared half-way
-            return np.fromiter(map(_is_term, content), np.bool_, n)
+        pass
+    with _table_lock:
+        table = _table
+        new = list(set(lemmas).difference(table.ids))
+        if new:
+            if len(table.words) + len(new) > _TABLE_LIMIT:
+                table = _LemmaTable()
+                new = list(dict.fromkeys(lemmas))
+                table.add(new)
+                _table = table
+            else:
+                table.add(new)
+    return table, np.fromiter(map(table.ids.__getitem__, lemmas), np.intp, len(lemmas))
 
 
 def story_features(
@@ -259,16 +314,27 @@ def story_features(
     settlements: Iterable[str] = (),
 ) -> StoryFeatures:
     """Features of an article body from its lemmas (numbers are kept as their digits)."""
-    content = list(filterfalse(_STOPWORDS.__contains__, lemmas))
-    numbers = frozenset(filter(str.isdigit, content))
-    hashes = _word_hashes(content)
-    # Content terms, distinct, with their hashes (reused from the shingles, not recomputed).
-    mask = _term_mask(content)
-    term_hashes, first = np.unique(hashes[mask], return_index=True)
-    words = tuple(map(content.__getitem__, np.flatnonzero(mask)[first].tolist()))
+    table, ids = _lemma_ids(lemmas)
+    ids = ids[~table.stops[ids]]  # content words, in order
+    hashes = table.hashes[ids]
+    words_of = table.words.__getitem__
+    numbers = frozenset(map(words_of, ids[table.digits[ids]].tolist()))
+    # Content terms, distinct, ordered by hash, with their hashes (as in the shingles): a sort
+    # and a neighbour comparison, cheaper than np.unique's layers for a few hundred values.
+    term_ids = ids[table.terms[ids]]
+    term_hashes = table.hashes[term_ids]
+    order = term_hashes.argsort()
+    term_hashes = term_hashes[order]
+    term_ids = term_ids[order]
+    if len(term_hashes) > 1:
+        keep = np.empty(len(term_hashes), np.bool_)
+        keep[0] = True
+        np.not_equal(term_hashes[1:], term_hashes[:-1], out=keep[1:])
+        term_hashes, term_ids = term_hashes[keep], term_ids[keep]
+    words = tuple(map(words_of, term_ids.tolist()))
     terms = frozenset(words)
     places, towns = frozenset(districts), frozenset(settlements)
-    if len(content) < _SHINGLE:
+    if len(ids) < _SHINGLE:
         sig = np.full(NUM_PERM, _EMPTY, dtype=np.uint32)
         return StoryFeatures(sig, 0, places, numbers, length, towns, terms, words, term_hashes)
     # Shingle hash: rolling combination of neighbouring word hashes (uint64 wraps around).
@@ -344,7 +410,7 @@ class StoryIndex:
         self._stories: dict[int, _Story] = {}
         # Tuples of ints, not sets: the garbage collector stops tracking them, so a full
         # collection does not walk one container per LSH bucket (it stalled the event loop).
-        self._buckets: dict[tuple[int, bytes], tuple[int, ...]] = {}
+        self._buckets: dict[bytes, tuple[int, ...]] = {}
         self._urls: dict[str, int] = {}
         # Anchor term → articles having it as an anchor (in order of addition): candidates for
         # paraphrases. Read with .get only (a defaultdict).
@@ -358,10 +424,12 @@ class StoryIndex:
         return len(self._entries)
 
     @staticmethod
-    def _bands(sig: U32) -> list[tuple[int, bytes]]:
-        raw = sig.astype("<u4").tobytes()
-        step = 4 * _ROWS
-        return [(b, raw[b * step : (b + 1) * step]) for b in range(_BANDS)]
+    def _bands(sig: U32) -> list[bytes]:
+        """LSH bucket keys, one per band: the band number and its rows' values as 16 bytes
+        (built in one numpy step; flat bytes keys are not tracked by the garbage collector)."""
+        keys = _BAND_TEMPLATE.copy()
+        keys[:, 1:] = sig[: _BANDS * _ROWS].reshape(_BANDS, _ROWS)
+        return cast(list[bytes], keys.astype("<u4").view(_BAND_KEY).ravel().tolist())
 
     def assign(
         self, features: StoryFeatures, published: datetime, url: str | None = None
@@ -374,11 +442,8 @@ class StoryIndex:
                 return StoryMatch(entry.story_id, aid, 1.0, 1.0, "same canonical URL")
         if features.n_shingles == 0:
             return StoryMatch(None, reason="empty text")
-        candidates: set[int] = set()
-        for key in self._bands(features.signature):
-            bucket = self._buckets.get(key)
-            if bucket:
-                candidates.update(bucket)
+        buckets = map(self._buckets.get, self._bands(features.signature))
+        candidates = set(chain.from_iterable(filter(None, buckets)))
         best: StoryMatch | None = None
         rejected: list[tuple[int, str]] = []
         for aid in sorted(candidates):
@@ -430,7 +495,16 @@ class StoryIndex:
         # Candidates: the articles behind the rarest words this article shares with any (words
         # used by more than _COMMON articles of the window name no event).
         lists = [ids for ids in map(self._postings.get, self._rarest(features, 1)) if ids]
-        hits = Counter(chain.from_iterable(ids for ids in lists if len(ids) <= _COMMON))
+        short = [ids for ids in lists if len(ids) <= _COMMON]
+        if len(short) < _ANCHOR_HITS:
+            return None
+        # Usually no article is behind _ANCHOR_HITS of the lists: a sort of the ids in C tells
+        # so (a sorted id repeated that often spans that many places) before any counting.
+        flat = np.fromiter(chain.from_iterable(short), np.int64, sum(map(len, short)))
+        flat.sort()
+        if not np.any(flat[_ANCHOR_HITS - 1 :] == flat[: len(flat) - _ANCHOR_HITS + 1]):
+            return None
+        hits = Counter(chain.from_iterable(short))
         shortlist = list(compress(hits, map(ge, hits.values(), repeat(_ANCHOR_HITS))))
         if not shortlist:
             return None
@@ -518,8 +592,11 @@ class StoryIndex:
         entry = _Entry(story_id, features, published, url, source, anchors)
         self._entries[article_id] = entry
         if features.n_shingles:
-            for key in self._bands(features.signature):
-                self._buckets[key] = (*self._buckets.get(key, ()), article_id)
+            # bucket + (article_id,) for every band, mapped in C (keys differ by band number).
+            keys = self._bands(features.signature)
+            olds = map(self._buckets.get, keys, repeat(_NO_IDS))
+            self._buckets.update(zip(keys, map(tuple.__add__, olds, repeat((article_id,))),
+                                     strict=True))  # fmt: skip
         # Two terms of one article in one slot count once here and once in remove: consistent.
         self._df[features.slots] += 1
         # list.append mapped over the anchors' posting lists (a defaultdict creates missing
