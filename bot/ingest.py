@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from ipaddress import ip_network
 from pathlib import Path
 
-from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import __version__
@@ -38,7 +37,7 @@ from bot.feeds.poller import (
 from bot.feeds.schedule import FeedHealth
 from bot.storage import Database
 from bot.storage import articles as repo
-from bot.storage import schema as s
+from bot.storage import feeds as feeds_repo
 from digests.stories import StoryFeatures, StoryIndex
 from digests.understanding import Analyzer, Understanding, get_analyzer
 
@@ -84,48 +83,6 @@ class _Pause:
         if time.perf_counter() - self.since >= self.budget:
             await asyncio.sleep(0)
             self.since = time.perf_counter()
-
-
-async def _update_stories(
-    conn: AsyncConnection, changes: Sequence[tuple[int, int, int, datetime]]
-) -> None:
-    """Batched :func:`repo.update_story` for (story id, representative, source count,
-    latest published) rows: one SELECT and one executemany UPDATE instead of two statements
-    per story."""
-    if not changes:
-        return
-    spans: dict[int, tuple[datetime, datetime]] = {}
-    ids = [c[0] for c in changes]
-    for start in range(0, len(ids), 500):
-        rows = await conn.execute(
-            select(
-                s.stories.c.id, s.stories.c.first_published_at, s.stories.c.last_article_at
-            ).where(s.stories.c.id.in_(ids[start : start + 500]))
-        )
-        spans.update((sid, (first, last)) for sid, first, last in rows)
-    params = [
-        {
-            "b_id": sid,
-            "b_rep": representative,
-            "b_count": count,
-            "b_first": min(spans[sid][0], published),
-            "b_last": max(spans[sid][1], published),
-        }
-        for sid, representative, count, published in changes
-        if sid in spans  # a story deleted meanwhile: nothing to update (as update_story)
-    ]
-    if params:
-        await conn.execute(
-            update(s.stories)
-            .where(s.stories.c.id == bindparam("b_id"))
-            .values(
-                representative_article_id=bindparam("b_rep"),
-                source_count=bindparam("b_count"),
-                first_published_at=bindparam("b_first"),
-                last_article_at=bindparam("b_last"),
-            ),
-            params,
-        )
 
 
 class StoryAssigner:
@@ -209,7 +166,7 @@ class StoryAssigner:
             story_id = renamed.get(chosen[item.article_id], chosen[item.article_id])
             chosen[item.article_id] = story_id
             touched[story_id] = max(touched.get(story_id, item.published_at), item.published_at)
-        await _update_stories(
+        await repo.update_stories(
             conn,
             [
                 (story_id, representative, max(1, len(self.index.sources(story_id))), latest)
@@ -234,41 +191,31 @@ class DatabaseFeedStore:
         # Story assignment must see one batch at a time: the index is shared state. Every
         # write transaction of the store takes it too.
         self._lock = asyncio.Lock()
-        self._outcomes: list[tuple[dict[str, object], asyncio.Future[None]]] = []
+        self._outcomes: list[tuple[FetchOutcome, asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
     async def due_feeds(self, now: datetime, limit: int | None = None) -> Sequence[FeedState]:
-        query = (
-            select(s.feeds)
-            .where(
-                s.feeds.c.enabled.is_(True),
-                (s.feeds.c.next_poll_at.is_(None)) | (s.feeds.c.next_poll_at <= now),
-            )
-            .order_by(s.feeds.c.next_poll_at)
-        )
-        if limit is not None:
-            query = query.limit(limit)
         async with self.db.transaction() as conn:
-            rows = (await conn.execute(query)).mappings().all()
+            feeds = await feeds_repo.due_feeds(conn, now, limit)
         return [
             FeedState(
-                feed_id=r["id"],
-                url=r["url"],
-                poll_interval=timedelta(seconds=r["poll_interval"]),
-                etag=r["etag"],
-                last_modified=r["last_modified"],
-                body_hash=r["body_hash"],
-                ttl_minutes=r["ttl_minutes"],
+                feed_id=f.id,
+                url=f.url,
+                poll_interval=f.poll_interval,
+                etag=f.etag,
+                last_modified=f.last_modified,
+                body_hash=f.body_hash,
+                ttl_minutes=f.ttl_minutes,
                 health=FeedHealth(
-                    last_success_at=r["last_success_at"],
-                    last_error_at=r["last_error_at"],
-                    last_error=r["last_error"],
-                    consecutive_errors=r["consecutive_errors"],
-                    failing_since=r["failing_since"],
-                    broken=r["broken"],
+                    last_success_at=f.last_success_at,
+                    last_error_at=f.last_error_at,
+                    last_error=f.last_error,
+                    consecutive_errors=f.consecutive_errors,
+                    failing_since=f.failing_since,
+                    broken=f.broken,
                 ),
             )
-            for r in rows
+            for f in feeds
         ]
 
     async def article_hashes(self, feed_id: int, identities: Sequence[str]) -> Mapping[str, str]:
@@ -334,7 +281,7 @@ class DatabaseFeedStore:
         executemany UPDATE (a steady-state cycle is ~200 of them, nearly all 304s).
         """
         done = asyncio.get_running_loop().create_future()
-        self._outcomes.append((_outcome_row(outcome), done))
+        self._outcomes.append((outcome, done))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_outcomes())
         await done
@@ -350,7 +297,7 @@ class DatabaseFeedStore:
                 batch, self._outcomes = self._outcomes, []
                 try:
                     async with self.db.transaction() as conn:
-                        await conn.execute(_SAVE_OUTCOME, [row for row, _ in batch])
+                        await feeds_repo.save_outcomes(conn, [outcome for outcome, _ in batch])
                 except Exception as exc:
                     for _, done in batch:
                         if not done.done():
@@ -359,53 +306,6 @@ class DatabaseFeedStore:
                     for _, done in batch:
                         if not done.done():
                             done.set_result(None)
-
-
-_TITLE = bindparam("b_title", type_=s.feeds.c.title.type)
-# Keep a title the operator gave; fill it in only when empty (b_title NULL: leave it).
-_SAVE_OUTCOME = (
-    update(s.feeds)
-    .where(s.feeds.c.id == bindparam("b_id"))
-    .values(
-        title=case(
-            (_TITLE.is_(None), s.feeds.c.title),
-            (or_(s.feeds.c.title.is_(None), s.feeds.c.title == ""), _TITLE),
-            else_=s.feeds.c.title,
-        ),
-        last_polled_at=bindparam("b_polled_at"),
-        next_poll_at=bindparam("b_next_poll_at"),
-        etag=bindparam("b_etag"),
-        last_modified=bindparam("b_last_modified"),
-        body_hash=bindparam("b_body_hash"),
-        ttl_minutes=bindparam("b_ttl_minutes"),
-        last_success_at=bindparam("b_last_success_at"),
-        last_error_at=bindparam("b_last_error_at"),
-        last_error=bindparam("b_last_error"),
-        consecutive_errors=bindparam("b_consecutive_errors"),
-        failing_since=bindparam("b_failing_since"),
-        broken=bindparam("b_broken"),
-    )
-)
-
-
-def _outcome_row(outcome: FetchOutcome) -> dict[str, object]:
-    health = outcome.health
-    return {
-        "b_id": outcome.feed_id,
-        "b_title": outcome.feed_title or None,
-        "b_polled_at": outcome.polled_at,
-        "b_next_poll_at": outcome.next_poll_at,
-        "b_etag": outcome.etag,
-        "b_last_modified": outcome.last_modified,
-        "b_body_hash": outcome.body_hash,
-        "b_ttl_minutes": outcome.ttl_minutes,
-        "b_last_success_at": health.last_success_at,
-        "b_last_error_at": health.last_error_at,
-        "b_last_error": health.last_error,
-        "b_consecutive_errors": health.consecutive_errors,
-        "b_failing_since": health.failing_since,
-        "b_broken": health.broken,
-    }
 
 
 async def tag_pending(

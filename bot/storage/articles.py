@@ -31,7 +31,7 @@ __all__ = [
     "recent_signatures",
     "save_taggings",
     "update_article",
-    "update_story",
+    "update_stories",
 ]
 
 
@@ -161,35 +161,46 @@ async def create_stories(
     return [int(row[0]) for row in result]
 
 
-async def update_story(
-    conn: AsyncConnection,
-    story_id: int,
-    *,
-    representative_article_id: int,
-    source_count: int,
-    published_at: datetime,
+async def update_stories(
+    conn: AsyncConnection, changes: Sequence[tuple[int, int, int, datetime]]
 ) -> None:
-    """A copy joined the story: new representative and source count, widened time span."""
-    story = (
-        await conn.execute(
-            select(s.stories.c.first_published_at, s.stories.c.last_article_at).where(
-                s.stories.c.id == story_id
-            )
-        )
-    ).first()
-    if story is None:
+    """Copies joined stories: for each (story id, representative, source count, latest
+    published) set the new representative and count and widen the time span. One SELECT and
+    one executemany UPDATE, however many stories."""
+    if not changes:
         return
-    first, last = story
-    await conn.execute(
-        update(s.stories)
-        .where(s.stories.c.id == story_id)
-        .values(
-            representative_article_id=representative_article_id,
-            source_count=source_count,
-            first_published_at=min(first, published_at),
-            last_article_at=max(last, published_at),
+    spans: dict[int, tuple[datetime, datetime]] = {}
+    ids = [c[0] for c in changes]
+    for start in range(0, len(ids), 500):
+        rows = await conn.execute(
+            select(
+                s.stories.c.id, s.stories.c.first_published_at, s.stories.c.last_article_at
+            ).where(s.stories.c.id.in_(ids[start : start + 500]))
         )
-    )
+        spans.update((sid, (first, last)) for sid, first, last in rows)
+    params = [
+        {
+            "b_id": sid,
+            "b_rep": representative,
+            "b_count": count,
+            "b_first": min(spans[sid][0], published),
+            "b_last": max(spans[sid][1], published),
+        }
+        for sid, representative, count, published in changes
+        if sid in spans  # a story deleted meanwhile: nothing to update
+    ]
+    if params:
+        await conn.execute(
+            update(s.stories)
+            .where(s.stories.c.id == bindparam("b_id"))
+            .values(
+                representative_article_id=bindparam("b_rep"),
+                source_count=bindparam("b_count"),
+                first_published_at=bindparam("b_first"),
+                last_article_at=bindparam("b_last"),
+            ),
+            params,
+        )
 
 
 async def save_taggings(

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.feeds.poller import FetchOutcome
 from bot.feeds.sources import Binding, BindingKind, FeedSource
 from bot.storage import schema as s
 
@@ -19,9 +20,11 @@ __all__ = [
     "SyncReport",
     "add_feed",
     "articles_per_day",
+    "due_feeds",
     "get_feed",
     "list_feeds",
     "remove_feed",
+    "save_outcomes",
     "set_enabled",
     "sync_sources",
 ]
@@ -42,6 +45,7 @@ class Feed:
     etag: str | None
     last_modified: str | None
     body_hash: str | None
+    ttl_minutes: int | None
     next_poll_at: datetime | None
     last_polled_at: datetime | None
     last_success_at: datetime | None
@@ -65,6 +69,7 @@ class Feed:
             etag=row["etag"],
             last_modified=row["last_modified"],
             body_hash=row["body_hash"],
+            ttl_minutes=row["ttl_minutes"],
             next_poll_at=row["next_poll_at"],
             last_polled_at=row["last_polled_at"],
             last_success_at=row["last_success_at"],
@@ -216,3 +221,71 @@ async def articles_per_day(conn: AsyncConnection, now: datetime, days: int = 7) 
         .group_by(s.articles.c.feed_id)
     )
     return {feed_id: count / days for feed_id, count in rows}
+
+
+async def due_feeds(conn: AsyncConnection, now: datetime, limit: int | None = None) -> list[Feed]:
+    """Enabled feeds whose next poll time has come (never polled: due), most overdue first."""
+    query = (
+        select(s.feeds)
+        .where(
+            s.feeds.c.enabled.is_(True),
+            (s.feeds.c.next_poll_at.is_(None)) | (s.feeds.c.next_poll_at <= now),
+        )
+        .order_by(s.feeds.c.next_poll_at)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [Feed.from_row(r) for r in (await conn.execute(query)).mappings()]
+
+
+async def save_outcomes(conn: AsyncConnection, outcomes: Sequence[FetchOutcome]) -> None:
+    """Fetch state, health and next poll time of many polls in one executemany UPDATE."""
+    if outcomes:
+        await conn.execute(_SAVE_OUTCOME, [_outcome_row(o) for o in outcomes])
+
+
+_TITLE = bindparam("b_title", type_=s.feeds.c.title.type)
+# Keep a title the operator gave; fill it in only when empty (b_title NULL: leave it).
+_SAVE_OUTCOME = (
+    update(s.feeds)
+    .where(s.feeds.c.id == bindparam("b_id"))
+    .values(
+        title=case(
+            (_TITLE.is_(None), s.feeds.c.title),
+            (or_(s.feeds.c.title.is_(None), s.feeds.c.title == ""), _TITLE),
+            else_=s.feeds.c.title,
+        ),
+        last_polled_at=bindparam("b_polled_at"),
+        next_poll_at=bindparam("b_next_poll_at"),
+        etag=bindparam("b_etag"),
+        last_modified=bindparam("b_last_modified"),
+        body_hash=bindparam("b_body_hash"),
+        ttl_minutes=bindparam("b_ttl_minutes"),
+        last_success_at=bindparam("b_last_success_at"),
+        last_error_at=bindparam("b_last_error_at"),
+        last_error=bindparam("b_last_error"),
+        consecutive_errors=bindparam("b_consecutive_errors"),
+        failing_since=bindparam("b_failing_since"),
+        broken=bindparam("b_broken"),
+    )
+)
+
+
+def _outcome_row(outcome: FetchOutcome) -> dict[str, object]:
+    health = outcome.health
+    return {
+        "b_id": outcome.feed_id,
+        "b_title": outcome.feed_title or None,
+        "b_polled_at": outcome.polled_at,
+        "b_next_poll_at": outcome.next_poll_at,
+        "b_etag": outcome.etag,
+        "b_last_modified": outcome.last_modified,
+        "b_body_hash": outcome.body_hash,
+        "b_ttl_minutes": outcome.ttl_minutes,
+        "b_last_success_at": health.last_success_at,
+        "b_last_error_at": health.last_error_at,
+        "b_last_error": health.last_error,
+        "b_consecutive_errors": health.consecutive_errors,
+        "b_failing_since": health.failing_since,
+        "b_broken": health.broken,
+    }
