@@ -24,14 +24,13 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.methods import CopyMessage, SendMessage, SendPhoto, TelegramMethod
 from aiogram.types import InlineKeyboardMarkup, Message, MessageId
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy import select
 
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import translator
 from bot.storage import Database
 from bot.storage import admin as repo
-from bot.storage import schema as s
+from bot.storage import users as users_repo
 from bot.storage.outbox import OutboxRow
 from digests.i18n import Translator
 from digests.region import load_region
@@ -86,12 +85,8 @@ async def _profiles(db: Database, user_ids: Collection[int]) -> dict[int, tuple[
     """user id -> (language, timezone) for the users we know."""
     if not user_ids:
         return {}
-    u = s.users.c
     async with db.transaction() as conn:
-        rows = await conn.execute(
-            select(u.id, u.language, u.timezone).where(u.id.in_(sorted(user_ids)))
-        )
-        return {int(r.id): (str(r.language), str(r.timezone)) for r in rows}
+        return await users_repo.profiles(conn, user_ids)
 
 
 # -- payloads ----------------------------------------------------------------------------

@@ -13,14 +13,12 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.digesting import digest_request, render, render_nothing_new
 from bot.scheduling.times import next_delivery
-from bot.storage import Database
+from bot.storage import Database, sent_digests
 from bot.storage import outbox as outbox_repo
-from bot.storage import schema as s
 from bot.storage import users as users_repo
 from bot.storage.stories import load_candidates
 from bot.storage.users import User
@@ -86,7 +84,7 @@ async def _queue(
     built = build_many([p[1] for p in plans], candidates, load_region())
     rendered: dict[tuple[DigestRequest, str], list[str]] = {}
     messages: list[outbox_repo.OutboxMessage] = []
-    sent_rows: list[dict[str, object]] = []
+    sent: list[sent_digests.SentDigest] = []
     skipped = 0
     for user, request, kind in plans:
         digest: Digest = built[request]
@@ -111,20 +109,19 @@ async def _queue(
                     payload=message_payload(text),
                 )
             )
-        sent_rows.append(
-            {
-                "user_id": user.id,
-                "kind": kind,
-                "period_start": request.period_start,
-                "period_end": request.period_end,
-                "story_count": len(digest.items),
-                "part_count": len(parts),
-                "created_at": now,
-            }
+        sent.append(
+            sent_digests.SentDigest(
+                user_id=user.id,
+                kind=kind,
+                period_start=request.period_start,
+                period_end=request.period_end,
+                story_count=len(digest.items),
+                part_count=len(parts),
+                created_at=now,
+            )
         )
     queued = await outbox_repo.enqueue(conn, messages, now)
-    if sent_rows:
-        await conn.execute(insert(s.digests), sent_rows)
+    await sent_digests.record(conn, sent)
     return len(built), queued, skipped
 
 
@@ -144,16 +141,23 @@ async def run_digest_tick(
             if not subs[user.id].is_empty:
                 plans.append((user, request, user.mode))
         built, queued, skipped = await _queue(conn, plans, now, cap=cap)
-        for user in due:
-            following = next_delivery(
-                now, timezone=user.timezone, minute=user.delivery_minute,
-                mode=user.mode, weekday=user.weekday,
-            )
-            await conn.execute(
-                update(s.users)
-                .where(s.users.c.id == user.id)
-                .values(next_delivery_at=following, last_digest_at=_period_end(user, now))
-            )
+        await users_repo.advance_deliveries(
+            conn,
+            [
+                (
+                    user.id,
+                    next_delivery(
+                        now,
+                        timezone=user.timezone,
+                        minute=user.delivery_minute,
+                        mode=user.mode,
+                        weekday=user.weekday,
+                    ),
+                    _period_end(user, now),
+                )
+                for user in due
+            ],
+        )
     report = TickReport(len(due), built, queued, skipped)
     log.info("digest tick: %s", report)
     return report
@@ -174,9 +178,5 @@ async def run_instant_alerts(db: Database, now: datetime, *, cap: int = 12) -> T
             request = digest_request(subs[user.id], user.language, start, now, cap=cap)
             plans.append((user, request, "instant"))
         built, queued, skipped = await _queue(conn, plans, now, cap=cap)
-        await conn.execute(
-            update(s.users)
-            .where(s.users.c.id.in_([u.id for u in users]))
-            .values(last_digest_at=now)
-        )
+        await users_repo.mark_alerted(conn, [u.id for u in users], now)
     return TickReport(len(users), built, queued, skipped)

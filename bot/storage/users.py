@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any, Literal
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -19,6 +19,7 @@ __all__ = [
     "User",
     "UserDefaults",
     "add_subscription",
+    "advance_deliveries",
     "clear_subscriptions",
     "delete_user",
     "due_users",
@@ -26,7 +27,9 @@ __all__ = [
     "get_subscriptions",
     "get_user",
     "instant_users",
+    "mark_alerted",
     "mark_inactive",
+    "profiles",
     "remove_subscription",
     "set_topics",
     "subscriptions_of",
@@ -281,6 +284,43 @@ async def instant_users(conn: AsyncConnection) -> list[User]:
         )
     )
     return [User.from_row(r) for r in rows.mappings()]
+
+
+async def advance_deliveries(
+    conn: AsyncConnection, schedule: Sequence[tuple[int, datetime | None, datetime]]
+) -> None:
+    """After a tick: (user id, next delivery, end of the period just queued) for many users
+    in one executemany UPDATE."""
+    if not schedule:
+        return
+    await conn.execute(
+        update(s.users)
+        .where(s.users.c.id == bindparam("b_id"))
+        .values(next_delivery_at=bindparam("b_next"), last_digest_at=bindparam("b_last")),
+        [{"b_id": uid, "b_next": following, "b_last": last} for uid, following, last in schedule],
+    )
+
+
+async def mark_alerted(conn: AsyncConnection, user_ids: Sequence[int], now: datetime) -> None:
+    """Instant-mode users got everything up to ``now``."""
+    for chunk in _chunks(user_ids, 5000):
+        await conn.execute(
+            update(s.users).where(s.users.c.id.in_(chunk)).values(last_digest_at=now)
+        )
+
+
+async def profiles(conn: AsyncConnection, user_ids: Collection[int]) -> dict[int, tuple[str, str]]:
+    """user id -> (language, timezone) for the users we know."""
+    found: dict[int, tuple[str, str]] = {}
+    ids = sorted(user_ids)
+    for chunk in _chunks(ids, 5000):
+        rows = await conn.execute(
+            select(s.users.c.id, s.users.c.language, s.users.c.timezone).where(
+                s.users.c.id.in_(chunk)
+            )
+        )
+        found.update((int(uid), (str(lang), str(tz))) for uid, lang, tz in rows)
+    return found
 
 
 def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
