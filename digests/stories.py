@@ -32,13 +32,13 @@ from __future__ import annotations
 import hashlib
 import struct
 import threading
-from collections import Counter, defaultdict, deque
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import chain, compress, repeat
+from itertools import compress, repeat
 from operator import ge
-from typing import cast
+from typing import Final, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -112,7 +112,21 @@ _GENERIC_TEXT = """москва московский столица столич
     сегодня вчера завтра сейчас теперь ранее уже еще раз"""
 _GENERIC = frozenset(_GENERIC_TEXT.split())
 
-_NO_IDS: tuple[int, ...] = ()
+_ID_DTYPE = np.dtype("<i8")  # article ids packed in bytes (LSH buckets, posting lists)
+_ID_SIZE = _ID_DTYPE.itemsize
+_pack_id = struct.Struct("<q").pack
+
+
+def _unpack_ids(packed: bytes) -> list[int]:
+    return cast(list[int], np.frombuffer(packed, _ID_DTYPE).tolist())
+
+
+def _without(packed: bytes, article_id: int) -> bytes:
+    """Packed ids without ``article_id``."""
+    ids = np.frombuffer(packed, _ID_DTYPE)
+    return cast(bytes, ids[ids != article_id].tobytes())
+
+
 # Bucket keys: rows of [band number, the band's _ROWS values] viewed as one opaque value.
 _BAND_TEMPLATE: U32 = np.zeros((_BANDS, 1 + _ROWS), np.uint32)
 _BAND_TEMPLATE[:, 0] = np.arange(_BANDS)
@@ -221,13 +235,17 @@ class StoryFeatures:
 
     def similarity(self, other: StoryFeatures) -> tuple[float, float]:
         """Estimated (Jaccard, containment of the smaller in the larger)."""
-        if self.n_shingles == 0 or other.n_shingles == 0:
-            return 0.0, 0.0
-        j = float(np.count_nonzero(self.signature == other.signature)) / NUM_PERM
-        a, b = self.n_shingles, other.n_shingles
-        # |A∩B| = J·|A∪B| = J·(|A|+|B|)/(1+J)
-        c = j * (a + b) / ((1.0 + j) * min(a, b))
-        return j, min(c, 1.0)
+        return _similarity(self.signature, self.n_shingles, other.signature, other.n_shingles)
+
+
+def _similarity(sig_a: U32, a: int, sig_b: U32, b: int) -> tuple[float, float]:
+    """Estimated (Jaccard, containment) of two texts by signature and number of shingles."""
+    if a == 0 or b == 0:
+        return 0.0, 0.0
+    j = float(np.count_nonzero(sig_a == sig_b)) / NUM_PERM
+    # |A∩B| = J·|A∪B| = J·(|A|+|B|)/(1+J)
+    c = j * (a + b) / ((1.0 + j) * min(a, b))
+    return j, min(c, 1.0)
 
 
 def _is_term(lemma: str) -> bool:
@@ -381,25 +399,80 @@ class StoryUpdate:
     sources: tuple[str, ...]
 
 
-@dataclass(slots=True)
-class _Entry:
-    story_id: int
-    features: StoryFeatures
-    published: datetime
-    url: str | None
-    source: str | None
-    anchors: tuple[str, ...] = ()  # terms under which the article is in the posting lists
+# Per-article data of the index: one plain tuple of atomic values (ints, strings, a datetime,
+# tuples of strings, numpy arrays), never an object with a __dict__ or slots and no sets or
+# lists. CPython's collector stops tracking such a tuple, so a full collection does not walk
+# several containers per indexed article (with 20,000 articles it stalled the event loop).
+_Entry = tuple[
+    int,  # story id (the caller's)
+    datetime,  # published
+    str | None,  # canonical URL
+    str | None,  # source (feed)
+    int,  # length of the cleaned body
+    int,  # n_shingles
+    U32,  # MinHash signature
+    tuple[str, ...],  # districts, sorted
+    tuple[str, ...],  # numbers, sorted
+    tuple[str, ...],  # settlements, sorted
+    tuple[str, ...],  # content terms, in the iteration order of the features' frozenset
+    Slots,  # document-frequency slots of the content terms
+    tuple[str, ...],  # anchors: terms under which the article is in the posting lists
+]
+_STORY: Final = 0
+_PUBLISHED: Final = 1
+_URL: Final = 2
+_SOURCE: Final = 3
+_LENGTH: Final = 4
+_N_SHINGLES: Final = 5
+_SIGNATURE: Final = 6
+_DISTRICTS: Final = 7
+_NUMBERS: Final = 8
+_SETTLEMENTS: Final = 9
+_TERMS: Final = 10
+_SLOTS: Final = 11
+_ANCHOR_TERMS: Final = 12
 
 
-@dataclass(slots=True)
-class _Story:
-    representative: int
-    members: list[int] = field(default_factory=list)
+def _veto(a: StoryFeatures, b: _Entry) -> str | None:
+    """Evidence that two similar texts are different stories from one template."""
+    b_districts, b_numbers, b_settlements = b[_DISTRICTS], b[_NUMBERS], b[_SETTLEMENTS]
+    if a.districts and b_districts and a.districts.isdisjoint(b_districts):
+        return "different districts"
+    # Places are compared at the finest level both texts name: «в поселении Роговское» and
+    # «в поселении Вороновское» are one district today but still two places.
+    if a.settlements and b_settlements and a.settlements.isdisjoint(b_settlements):
+        return "different settlements"
+    # Each text has a number the other lacks.
+    if not a.numbers.issubset(b_numbers) and not a.numbers.issuperset(b_numbers):
+        return "different numbers"
+    return None
+
+
+def _anchored(a: StoryFeatures, b: _Entry) -> bool:
+    """Concrete common ground beyond wording: a shared number, district or settlement."""
+    return not (
+        a.numbers.isdisjoint(b[_NUMBERS]) and a.districts.isdisjoint(b[_DISTRICTS])
+        and a.settlements.isdisjoint(b[_SETTLEMENTS])
+    )  # fmt: skip
+
+
+def _shared_terms(terms: frozenset[str], other: tuple[str, ...]) -> frozenset[str]:
+    """``terms & frozenset(other)`` with the result's iteration order (which fixes the order of
+    a float sum over it) that ``terms & other_terms`` had when ``other`` holds the iteration
+    order of the frozenset ``other_terms``: CPython builds an intersection by walking the
+    smaller set (the right one on a tie) and inserting the members found in the larger."""
+    if len(other) > len(terms):
+        others = frozenset(other)
+        return frozenset(filter(others.__contains__, terms))
+    return frozenset(filter(terms.__contains__, other))
 
 
 class StoryIndex:
     """In-memory index of recent articles; the caller fills it from storage at start-up
-    (:meth:`add` with stored signature bytes) and keeps it in step as articles arrive."""
+    (:meth:`add` with stored signature bytes) and keeps it in step as articles arrive.
+
+    Everything it holds is plain tuples of atomic values in a few dicts (see :data:`_Entry`):
+    the garbage collector does not track them, so its full collections stay short."""
 
     def __init__(
         self, window: timedelta = timedelta(hours=72), containment: float = _CONTAINMENT
@@ -407,14 +480,19 @@ class StoryIndex:
         self.window = window
         self.threshold = containment
         self._entries: dict[int, _Entry] = {}
-        self._stories: dict[int, _Story] = {}
-        # Tuples of ints, not sets: the garbage collector stops tracking them, so a full
-        # collection does not walk one container per LSH bucket (it stalled the event loop).
-        self._buckets: dict[bytes, tuple[int, ...]] = {}
+        # Story id → its representative article, and its members in order of addition.
+        self._representatives: dict[int, int] = {}
+        self._members: dict[int, tuple[int, ...]] = {}
+        # LSH bucket → its articles as packed int64 ids in bytes, not sets or tuples: bytes are
+        # never tracked by the garbage collector, so neither is this dict once the collector
+        # has seen it (inserting bytes does not track it again) and a full collection walks
+        # neither a container per bucket nor the dict's ~40 entries per article.
+        self._buckets: dict[bytes, bytes] = {}
         self._urls: dict[str, int] = {}
         # Anchor term → articles having it as an anchor (in order of addition): candidates for
-        # paraphrases. Read with .get only (a defaultdict).
-        self._postings: defaultdict[str, list[int]] = defaultdict(list)
+        # paraphrases. Packed int64 ids in bytes: not tracked by the collector, and unlike a
+        # tuple a new copy (bytes + one id, a memcpy) is not traversed by young collections.
+        self._postings: dict[str, bytes] = {}
         # Document frequency of every content term in the window, by hash slot (a collision
         # only makes two rare words look a little more common): IDF weights without a Python
         # loop or a per-word object.
@@ -437,21 +515,22 @@ class StoryIndex:
         """Which existing story (within the window) this article belongs to, if any."""
         if url is not None and url in self._urls:
             aid = self._urls[url]
-            entry = self._entries.get(aid)
-            if entry is not None:
-                return StoryMatch(entry.story_id, aid, 1.0, 1.0, "same canonical URL")
+            found = self._entries.get(aid)
+            if found is not None:
+                return StoryMatch(found[_STORY], aid, 1.0, 1.0, "same canonical URL")
         if features.n_shingles == 0:
             return StoryMatch(None, reason="empty text")
         buckets = map(self._buckets.get, self._bands(features.signature))
-        candidates = set(chain.from_iterable(filter(None, buckets)))
+        candidates = set(_unpack_ids(b"".join(filter(None, buckets))))
         best: StoryMatch | None = None
         rejected: list[tuple[int, str]] = []
+        sig, n_shingles = features.signature, features.n_shingles
         for aid in sorted(candidates):
             entry = self._entries[aid]
-            if abs(published - entry.published) > self.window:
+            if abs(published - entry[_PUBLISHED]) > self.window:
                 continue
-            j, c = features.similarity(entry.features)
-            why = self._veto(features, entry.features)
+            j, c = _similarity(sig, n_shingles, entry[_SIGNATURE], entry[_N_SHINGLES])
+            why = _veto(features, entry)
             if c < self.threshold:
                 rejected.append((aid, f"containment {c:.2f} < {self.threshold:.2f}"))
                 continue
@@ -459,7 +538,7 @@ class StoryIndex:
                 rejected.append((aid, f"containment {c:.2f} but {why}"))
                 continue
             if best is None or c > best.containment:
-                best = StoryMatch(entry.story_id, aid, j, c, f"near-duplicate, containment {c:.2f}")
+                best = StoryMatch(entry[_STORY], aid, j, c, f"near-duplicate, containment {c:.2f}")
         if best is None:
             best = self._paraphrase(features, published, rejected)
         if best is None:
@@ -495,16 +574,16 @@ class StoryIndex:
         # Candidates: the articles behind the rarest words this article shares with any (words
         # used by more than _COMMON articles of the window name no event).
         lists = [ids for ids in map(self._postings.get, self._rarest(features, 1)) if ids]
-        short = [ids for ids in lists if len(ids) <= _COMMON]
+        short = [ids for ids in lists if len(ids) <= _COMMON * _ID_SIZE]
         if len(short) < _ANCHOR_HITS:
             return None
         # Usually no article is behind _ANCHOR_HITS of the lists: a sort of the ids in C tells
         # so (a sorted id repeated that often spans that many places) before any counting.
-        flat = np.fromiter(chain.from_iterable(short), np.int64, sum(map(len, short)))
-        flat.sort()
+        ids_in_order = np.frombuffer(b"".join(short), _ID_DTYPE)
+        flat = np.sort(ids_in_order)
         if not np.any(flat[_ANCHOR_HITS - 1 :] == flat[: len(flat) - _ANCHOR_HITS + 1]):
             return None
-        hits = Counter(chain.from_iterable(short))
+        hits = Counter(cast(list[int], ids_in_order.tolist()))  # in order of the lists
         shortlist = list(compress(hits, map(ge, hits.values(), repeat(_ANCHOR_HITS))))
         if not shortlist:
             return None
@@ -519,13 +598,13 @@ class StoryIndex:
             if scored == _MAX_SCORED:
                 break
             entry = self._entries[aid]
-            other = entry.features
-            if abs(published - entry.published) > self.window:
+            if abs(published - entry[_PUBLISHED]) > self.window:
                 continue
-            shared = terms & other.terms
+            other_terms = entry[_TERMS]
+            shared = _shared_terms(terms, other_terms)
             # Cheap unweighted Dice first: rewrites of one release share half their words.
             if len(shared) < _MIN_SHARED or 2 * len(shared) < _RAW_OVERLAP * (
-                len(terms) + len(other.terms)
+                len(terms) + len(other_terms)
             ):
                 continue
             scored += 1
@@ -534,45 +613,27 @@ class StoryIndex:
                 idf_a = dict(zip(features.words, weights.tolist(), strict=True))
                 weight_a = float(weights.sum())
             w_shared = sum(map(idf_a.__getitem__, shared))
-            weight_b = float(self._idf(other.slots).sum())
+            weight_b = float(self._idf(entry[_SLOTS]).sum())
             total = weight_a + weight_b
             dice = 2.0 * w_shared / total if total > 0 else 0.0
             if dice < _TERM_OVERLAP:
                 rejected.append((aid, f"term overlap {dice:.2f} < {_TERM_OVERLAP:.2f}"))
                 continue
-            why = self._veto(features, other)
-            if why is None and dice < _TERM_OVERLAP_ALONE and not self._anchored(features, other):
+            why = _veto(features, entry)
+            if why is None and dice < _TERM_OVERLAP_ALONE and not _anchored(features, entry):
                 why = "no shared number or place"
             if why is not None:
                 rejected.append((aid, f"term overlap {dice:.2f} but {why}"))
                 continue
             if best is None or dice > best.overlap:
-                j, c = features.similarity(other)
+                j, c = _similarity(
+                    features.signature, features.n_shingles,
+                    entry[_SIGNATURE], entry[_N_SHINGLES],
+                )  # fmt: skip
                 rare = sorted(shared, key=lambda t: (-idf_a[t], t))[:6]
                 reason = f"paraphrase, term overlap {dice:.2f}: {', '.join(rare)}"
-                best = StoryMatch(entry.story_id, aid, j, c, reason, overlap=dice)
+                best = StoryMatch(entry[_STORY], aid, j, c, reason, overlap=dice)
         return best
-
-    @staticmethod
-    def _anchored(a: StoryFeatures, b: StoryFeatures) -> bool:
-        """Concrete common ground beyond wording: a shared number, district or settlement."""
-        return bool(
-            (a.numbers & b.numbers) or (a.districts & b.districts)
-            or (a.settlements & b.settlements)
-        )  # fmt: skip
-
-    @staticmethod
-    def _veto(a: StoryFeatures, b: StoryFeatures) -> str | None:
-        """Evidence that two similar texts are different stories from one template."""
-        if a.districts and b.districts and not (a.districts & b.districts):
-            return "different districts"
-        # Places are compared at the finest level both texts name: «в поселении Роговское» and
-        # «в поселении Вороновское» are one district today but still two places.
-        if a.settlements and b.settlements and not (a.settlements & b.settlements):
-            return "different settlements"
-        if (a.numbers - b.numbers) and (b.numbers - a.numbers):
-            return "different numbers"
-        return None
 
     def add(
         self,
@@ -589,109 +650,125 @@ class StoryIndex:
             self.remove(article_id)
         # Anchors: the article's rarest words right now, a handful of short posting lists.
         anchors = tuple(self._rarest(features, 0)) if features.terms else ()
-        entry = _Entry(story_id, features, published, url, source, anchors)
+        entry: _Entry = (
+            story_id, published, url, source, features.length, features.n_shingles,
+            features.signature, tuple(sorted(features.districts)),
+            tuple(sorted(features.numbers)), tuple(sorted(features.settlements)),
+            tuple(features.terms), features.slots, anchors,
+        )  # fmt: skip
         self._entries[article_id] = entry
         if features.n_shingles:
-            # bucket + (article_id,) for every band, mapped in C (keys differ by band number).
+            # bucket + the packed id for every band, mapped in C (keys differ by band number).
             keys = self._bands(features.signature)
-            olds = map(self._buckets.get, keys, repeat(_NO_IDS))
-            self._buckets.update(zip(keys, map(tuple.__add__, olds, repeat((article_id,))),
+            olds = map(self._buckets.get, keys, repeat(b""))
+            self._buckets.update(zip(keys, map(bytes.__add__, olds, repeat(_pack_id(article_id))),
                                      strict=True))  # fmt: skip
         # Two terms of one article in one slot count once here and once in remove: consistent.
         self._df[features.slots] += 1
-        # list.append mapped over the anchors' posting lists (a defaultdict creates missing
-        # ones): no Python-level loop.
-        deque(map(list.append, map(self._postings.__getitem__, anchors),
-                  repeat(article_id)), maxlen=0)  # fmt: skip
+        # Posting list + the packed id for every anchor (distinct terms), mapped in C.
+        packed = map(self._postings.get, anchors, repeat(b""))
+        self._postings.update(zip(anchors, map(bytes.__add__, packed, repeat(_pack_id(article_id))),
+                                  strict=True))  # fmt: skip
         if url is not None:
             self._urls[url] = article_id
-        story = self._stories.get(story_id)
+        members = self._members.get(story_id)
         changed = False
-        if story is None:
-            story = self._stories[story_id] = _Story(article_id)
+        if members is None:
+            self._representatives[story_id] = article_id
+            self._members[story_id] = (article_id,)
             changed = True
-        elif self._better(entry, self._entries[story.representative]):
-            story.representative = article_id
-            changed = True
-        story.members.append(article_id)
-        return StoryUpdate(story_id, story.representative, changed, self.sources(story_id))
+        else:
+            if self._better(entry, self._entries[self._representatives[story_id]]):
+                self._representatives[story_id] = article_id
+                changed = True
+            self._members[story_id] = (*members, article_id)
+        return StoryUpdate(
+            story_id, self._representatives[story_id], changed, self.sources(story_id)
+        )
 
     @staticmethod
     def _better(new: _Entry, old: _Entry) -> bool:
         """Most complete text represents the story; on a tie the earliest."""
-        if new.features.length != old.features.length:
-            return new.features.length > old.features.length
-        return new.published < old.published
+        if new[_LENGTH] != old[_LENGTH]:
+            return new[_LENGTH] > old[_LENGTH]
+        return new[_PUBLISHED] < old[_PUBLISHED]
 
     def remove(self, article_id: int) -> None:
         entry = self._entries.pop(article_id, None)
         if entry is None:
             return
-        if entry.features.n_shingles:
-            for key in self._bands(entry.features.signature):
+        if entry[_N_SHINGLES]:
+            for key in self._bands(entry[_SIGNATURE]):
                 bucket = self._buckets.get(key)
                 if bucket is not None:
-                    rest = tuple(a for a in bucket if a != article_id)
+                    rest = _without(bucket, article_id)
                     if rest:
                         self._buckets[key] = rest
                     else:
                         del self._buckets[key]
-        self._df[entry.features.slots] -= 1
-        for term in entry.anchors:
+        self._df[entry[_SLOTS]] -= 1
+        for term in entry[_ANCHOR_TERMS]:
             ids = self._postings.get(term)
             if ids is not None:
-                ids.remove(article_id)  # old articles go first: found near the front
-                if not ids:
+                rest = _without(ids, article_id)
+                if rest:
+                    self._postings[term] = rest
+                else:
                     del self._postings[term]
-        if entry.url is not None and self._urls.get(entry.url) == article_id:
-            del self._urls[entry.url]
-        story = self._stories.get(entry.story_id)
-        if story is not None:
-            story.members.remove(article_id)
-            if not story.members:
-                del self._stories[entry.story_id]
-            elif story.representative == article_id:
-                best = story.members[0]
-                for m in story.members[1:]:
+        url = entry[_URL]
+        if url is not None and self._urls.get(url) == article_id:
+            del self._urls[url]
+        story_id = entry[_STORY]
+        members = self._members.get(story_id)
+        if members is not None and article_id in members:
+            i = members.index(article_id)
+            members = members[:i] + members[i + 1 :]
+            if not members:
+                del self._members[story_id]
+                del self._representatives[story_id]
+                return
+            self._members[story_id] = members
+            if self._representatives[story_id] == article_id:
+                best = members[0]
+                for m in members[1:]:
                     if self._better(self._entries[m], self._entries[best]):
                         best = m
-                story.representative = best
+                self._representatives[story_id] = best
 
     def prune(self, now: datetime) -> int:
         """Forget articles older than the window; returns how many were dropped."""
-        old = [aid for aid, e in self._entries.items() if now - e.published > self.window]
+        old = [aid for aid, e in self._entries.items() if now - e[_PUBLISHED] > self.window]
         for aid in old:
             self.remove(aid)
         return len(old)
 
     def rename_story(self, old_id: int, new_id: int) -> None:
         """Give a story the id the caller's storage assigned (cheap: buckets hold articles)."""
-        if old_id == new_id or old_id not in self._stories:
+        if old_id == new_id or old_id not in self._members:
             return
-        if new_id in self._stories:
+        if new_id in self._members:
             raise ValueError(f"story {new_id} already exists in the index")
-        story = self._stories.pop(old_id)
-        self._stories[new_id] = story
-        for article_id in story.members:
-            self._entries[article_id].story_id = new_id
+        members = self._members.pop(old_id)
+        self._members[new_id] = members
+        self._representatives[new_id] = self._representatives.pop(old_id)
+        for article_id in members:
+            self._entries[article_id] = (new_id, *self._entries[article_id][1:])
 
     def story_of(self, article_id: int) -> int | None:
         entry = self._entries.get(article_id)
-        return None if entry is None else entry.story_id
+        return None if entry is None else entry[_STORY]
 
     def representative(self, story_id: int) -> int | None:
-        story = self._stories.get(story_id)
-        return None if story is None else story.representative
+        return self._representatives.get(story_id)
 
     def members(self, story_id: int) -> tuple[int, ...]:
-        story = self._stories.get(story_id)
-        return () if story is None else tuple(story.members)
+        return self._members.get(story_id, ())
 
     def sources(self, story_id: int) -> tuple[str, ...]:
         """Distinct sources (feeds) of a story in order of arrival."""
         seen: dict[str, None] = {}
         for aid in self.members(story_id):
-            src = self._entries[aid].source
+            src = self._entries[aid][_SOURCE]
             if src is not None:
                 seen.setdefault(src)
         return tuple(seen)
