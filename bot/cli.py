@@ -37,10 +37,10 @@ from bot.feeds.sources import (
 from bot.ingest import (
     DatabaseFeedStore,
     StoryAssigner,
-    fetch_policy,
     ingest_file,
     understand_article,
 )
+from bot.services.feeds import fetch_policy
 from bot.storage import Database
 from bot.storage import feeds as feeds_repo
 from bot.storage.articles import exported_articles

@@ -29,11 +29,11 @@ from bot.feeds.sources import load_sources
 from bot.ingest import (
     DatabaseFeedStore,
     StoryAssigner,
-    fetch_policy,
     tag_pending,
     understand_default,
 )
 from bot.scheduling.digest_tick import run_digest_tick, run_instant_alerts
+from bot.services.feeds import fetch_policy
 from bot.storage import Database
 from bot.storage import feeds as feeds_repo
 from bot.storage.retention import purge

@@ -23,7 +23,7 @@ from bot.feeds.errors import BlockedAddressError, FeedError, HTTPStatusError, Pa
 from bot.feeds.fetch import Fetcher
 from bot.feeds.poller import IngestedFeed, ingest_body
 from bot.feeds.sources import CITY, Binding, FeedSource, parse_binding
-from bot.ingest import fetch_policy
+from bot.services.feeds import fetch_policy
 from bot.storage import Database
 from bot.storage import admin as admin_repo
 from bot.storage import feeds as repo
