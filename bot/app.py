@@ -54,8 +54,7 @@ def build_dispatcher(
     clock: Clock | None = None,
     storage: BaseStorage | None = None,
 ) -> Dispatcher:
-    from handlers import build_router
-    from handlers.admin import build_admin_router
+    from handlers import root_router
 
     dp = Dispatcher(
         storage=storage or MemoryStorage(),
@@ -66,5 +65,5 @@ def build_dispatcher(
     )
     dp.update.outer_middleware(UserMiddleware())
     UserLocaleMiddleware(create_i18n(settings.default_language)).setup(dp)
-    dp.include_router(build_router(extra=[build_admin_router()]))
+    dp.include_router(root_router())
     return dp

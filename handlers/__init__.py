@@ -1,42 +1,55 @@
-"""aiogram routers, one per feature. :func:`build_router` assembles them in order."""
+"""aiogram routers, one module-level ``router`` per feature; :func:`root_router` puts them
+in order under a fresh root for a dispatcher."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from aiogram import Router
 
-__all__ = ["build_router"]
+__all__ = ["root_router"]
 
 
-def build_router(extra: Iterable[Router] = ()) -> Router:
-    """A fresh router tree (a Router can be attached to only one Dispatcher).
+def root_router() -> Router:
+    """Every feature router under a new root, for a new Dispatcher.
 
-    Order matters: group chats are answered first, the catch-all fallback comes last.
-    ``extra`` routers (the admin tools) go after the built-in features and before the
-    fallback, so their commands are not taken for unknown ones.
+    Order matters: group chats are answered first, the admin tools come after the resident
+    features (their commands are not taken for unknown ones) and the catch-all fallback last.
+
+    A Router belongs to one parent: the feature routers are taken off the root of an earlier
+    dispatcher in this process first (tests build one per bot start; the app builds one).
     """
-    from handlers.districts import build_districts_router
-    from handlers.fallback import build_fallback_router
-    from handlers.group import build_group_router
-    from handlers.help import build_help_router
-    from handlers.privacy import build_privacy_router
-    from handlers.reading import build_reading_router
-    from handlers.settings import build_settings_router
-    from handlers.start import build_start_router
-    from handlers.topics import build_topics_router
+    from handlers import (
+        admin,
+        districts,
+        fallback,
+        group,
+        help,
+        privacy,
+        reading,
+        settings,
+        start,
+        topics,
+    )
 
     root = Router(name="root")
-    root.include_routers(
-        build_group_router(),
-        build_start_router(),
-        build_districts_router(),
-        build_topics_router(),
-        build_settings_router(),
-        build_reading_router(),
-        build_privacy_router(),
-        build_help_router(),
-        *extra,
-    )
-    root.include_router(build_fallback_router())
+    for feature in (
+        group.router,
+        start.router,
+        districts.router,
+        topics.router,
+        settings.router,
+        reading.router,
+        privacy.router,
+        help.router,
+        admin.router,
+        fallback.router,
+    ):
+        _detach(feature)
+        root.include_router(feature)
     return root
+
+
+def _detach(router: Router) -> None:
+    parent = router.parent_router
+    if parent is not None:
+        parent.sub_routers.remove(router)
+        router._parent_router = None  # aiogram offers no public way to detach a router

@@ -23,7 +23,7 @@ from handlers.views import (
     topics_view,
 )
 
-__all__ = ["build_districts_router", "places_keyboard"]
+__all__ = ["places_keyboard", "router"]
 
 
 def _code(place: Place) -> SubCb:
@@ -57,214 +57,204 @@ def _place_from(kind: str, slug: str, region: Region) -> Place | None:
     return place if place_name(region, place, "ru") is not None else None
 
 
-def build_districts_router() -> Router:
-    router = Router(name="districts")
-    router.message.filter(has_user)
-    router.callback_query.filter(has_user)
+router = Router(name="districts")
+router.message.filter(has_user)
+router.callback_query.filter(has_user)
 
-    @router.message(Command("districts"))
-    async def list_districts(
-        message: Message, user: repo.User, db: Database, region: Region
-    ) -> None:
-        async with db.transaction() as conn:
-            subs = await repo.get_subscriptions(conn, user.id)
-        await send(message, subscriptions_view(region, subs, user.language))
 
-    @router.message(Command("subscribe"))
-    async def subscribe(
-        message: Message,
-        command: CommandObject,
-        user: repo.User,
-        db: Database,
-        region: Region,
-        clock: Clock,
-    ) -> None:
-        lang = user.language
-        async with db.transaction() as conn:
-            subs = await repo.get_subscriptions(conn, user.id)
-        if not command.args or not command.args.strip():
-            await send(message, okrugs_view(region, subs, lang, "m"))
-            return
-        query = escape_user_text(command.args)
-        result = resolve(command.args, region)
-        if result.exact is not None:
-            place = result.exact
-            name = place_name(region, place, lang)
-            async with db.transaction() as conn:
-                added = await repo.add_subscription(
-                    conn, user.id, place.kind, place.slug, clock.now()
-                )
-            if added:
-                text = _("✅ You are subscribed to {place}.").format(place=name)
-            else:
-                text = _("You already follow {place}.").format(place=name)
-            await message.answer(text + "\n" + _("All your districts: /districts"))
-        elif result.ambiguous:
-            await message.answer(
-                _("«{query}» can mean several places. Which one?").format(query=query),
-                reply_markup=places_keyboard(region, result.ambiguous, lang, "add"),
-            )
-        elif result.suggestions:
-            await message.answer(
-                _("I don't know «{query}». Did you mean:").format(query=query),
-                reply_markup=places_keyboard(region, result.suggestions, lang, "add"),
-            )
-        else:
-            kb = InlineKeyboardBuilder()
-            kb.button(text=_("📍 Choose from the list"), callback_data=PickCb(a="o"))
-            await message.answer(
-                _("I don't know «{query}». Choose your district from the list:").format(
-                    query=query
-                ),
-                reply_markup=kb.as_markup(),
-            )
+@router.message(Command("districts"))
+async def list_districts(message: Message, user: repo.User, db: Database, region: Region) -> None:
+    async with db.transaction() as conn:
+        subs = await repo.get_subscriptions(conn, user.id)
+    await send(message, subscriptions_view(region, subs, user.language))
 
-    @router.message(Command("unsubscribe"))
-    async def unsubscribe(
-        message: Message,
-        command: CommandObject,
-        user: repo.User,
-        db: Database,
-        region: Region,
-    ) -> None:
-        lang = user.language
-        async with db.transaction() as conn:
-            subs = await repo.get_subscriptions(conn, user.id)
-        if not command.args or not command.args.strip():
-            await send(message, subscriptions_view(region, subs, lang))
-            return
-        query = escape_user_text(command.args)
-        result = resolve(command.args, region)
-        candidates: tuple[Place, ...] = (
-            (result.exact,) if result.exact is not None else result.ambiguous or result.suggestions
-        )
-        followed = [p for p in candidates if _is_subscribed(subs, p)]
-        if len(followed) == 1 and (result.exact is not None or result.ambiguous):
-            place = followed[0]
-            async with db.transaction() as conn:
-                await repo.remove_subscription(conn, user.id, place.kind, place.slug)
-            await message.answer(
-                _("🗑 You are unsubscribed from {place}.").format(
-                    place=place_name(region, place, lang)
-                )
-                + "\n"
-                + _("All your districts: /districts")
-            )
-        elif followed:
-            await message.answer(
-                _("Which one do you want to unsubscribe from?"),
-                reply_markup=places_keyboard(region, followed, lang, "del"),
-            )
-        elif result.exact is not None:
-            await message.answer(
-                _("You don't follow {place}. Your districts: /districts").format(
-                    place=place_name(region, result.exact, lang)
-                )
-            )
-        elif candidates:
-            await message.answer(
-                _("You don't follow «{query}». Your districts: /districts").format(query=query)
-            )
-        else:
-            await message.answer(
-                _("I don't know «{query}». Your districts: /districts").format(query=query)
-            )
 
-    @router.callback_query(SubCb.filter())
-    async def change_subscription(
-        callback: CallbackQuery,
-        callback_data: SubCb,
-        user: repo.User,
-        db: Database,
-        region: Region,
-        clock: Clock,
-    ) -> None:
-        lang = user.language
-        place = _place_from(callback_data.k, callback_data.s, region)
-        if place is None:
-            await stale(callback)
-            return
+@router.message(Command("subscribe"))
+async def subscribe(
+    message: Message,
+    command: CommandObject,
+    user: repo.User,
+    db: Database,
+    region: Region,
+    clock: Clock,
+) -> None:
+    lang = user.language
+    async with db.transaction() as conn:
+        subs = await repo.get_subscriptions(conn, user.id)
+    if not command.args or not command.args.strip():
+        await send(message, okrugs_view(region, subs, lang, "m"))
+        return
+    query = escape_user_text(command.args)
+    result = resolve(command.args, region)
+    if result.exact is not None:
+        place = result.exact
         name = place_name(region, place, lang)
         async with db.transaction() as conn:
-            if callback_data.a == "add":
-                changed = await repo.add_subscription(
-                    conn, user.id, place.kind, place.slug, clock.now()
-                )
-            else:
-                changed = await repo.remove_subscription(conn, user.id, place.kind, place.slug)
-            subs = await repo.get_subscriptions(conn, user.id)
-        if callback_data.a == "add":
-            text = (
-                _("✅ You are subscribed to {place}.")
-                if changed
-                else _("You already follow {place}.")
-            ).format(place=name)
+            added = await repo.add_subscription(conn, user.id, place.kind, place.slug, clock.now())
+        if added:
+            text = _("✅ You are subscribed to {place}.").format(place=name)
         else:
-            text = (
-                _("🗑 You are unsubscribed from {place}.")
-                if changed
-                else _("You had already unsubscribed from {place}.")
-            ).format(place=name)
-        await callback.answer(text)
-        if callback_data.r == "l":
-            await render(callback, *subscriptions_view(region, subs, lang))
-        else:
-            await render(callback, text + "\n" + _("All your districts: /districts"))
+            text = _("You already follow {place}.").format(place=name)
+        await message.answer(text + "\n" + _("All your districts: /districts"))
+    elif result.ambiguous:
+        await message.answer(
+            _("«{query}» can mean several places. Which one?").format(query=query),
+            reply_markup=places_keyboard(region, result.ambiguous, lang, "add"),
+        )
+    elif result.suggestions:
+        await message.answer(
+            _("I don't know «{query}». Did you mean:").format(query=query),
+            reply_markup=places_keyboard(region, result.suggestions, lang, "add"),
+        )
+    else:
+        kb = InlineKeyboardBuilder()
+        kb.button(text=_("📍 Choose from the list"), callback_data=PickCb(a="o"))
+        await message.answer(
+            _("I don't know «{query}». Choose your district from the list:").format(query=query),
+            reply_markup=kb.as_markup(),
+        )
 
-    @router.callback_query(PickCb.filter())
-    async def pick(
-        callback: CallbackQuery,
-        callback_data: PickCb,
-        user: repo.User,
-        db: Database,
-        region: Region,
-        clock: Clock,
-    ) -> None:
-        lang = user.language
-        data = callback_data
-        okrug_slug = data.s
-        note: str | None = None
+
+@router.message(Command("unsubscribe"))
+async def unsubscribe(
+    message: Message,
+    command: CommandObject,
+    user: repo.User,
+    db: Database,
+    region: Region,
+) -> None:
+    lang = user.language
+    async with db.transaction() as conn:
+        subs = await repo.get_subscriptions(conn, user.id)
+    if not command.args or not command.args.strip():
+        await send(message, subscriptions_view(region, subs, lang))
+        return
+    query = escape_user_text(command.args)
+    result = resolve(command.args, region)
+    candidates: tuple[Place, ...] = (
+        (result.exact,) if result.exact is not None else result.ambiguous or result.suggestions
+    )
+    followed = [p for p in candidates if _is_subscribed(subs, p)]
+    if len(followed) == 1 and (result.exact is not None or result.ambiguous):
+        place = followed[0]
         async with db.transaction() as conn:
-            if data.a == "d":
-                try:
-                    district = region.district(data.s)
-                except KeyError:
-                    await stale(callback)
-                    return
-                okrug_slug = district.okrug
-                subs = await repo.get_subscriptions(conn, user.id)
-                if district.slug in subs.districts:
-                    await repo.remove_subscription(conn, user.id, "district", district.slug)
-                    note = _("Removed: {place}").format(place=district.name(lang))
-                else:
-                    await repo.add_subscription(
-                        conn, user.id, "district", district.slug, clock.now()
-                    )
-                    note = _("Added: {place}").format(place=district.name(lang))
-            elif data.a in ("k", "w"):
-                try:
-                    okrug = region.okrug(data.s)
-                except KeyError:
-                    await stale(callback)
-                    return
-                if data.a == "w":
-                    subs = await repo.get_subscriptions(conn, user.id)
-                    if okrug.slug in subs.okrugs:
-                        await repo.remove_subscription(conn, user.id, "okrug", okrug.slug)
-                        note = _("Removed: {place}").format(place=okrug.name(lang))
-                    else:
-                        await repo.add_subscription(conn, user.id, "okrug", okrug.slug, clock.now())
-                        note = _("Added: {place}").format(place=okrug.name(lang))
-            subs = await repo.get_subscriptions(conn, user.id)
-        await callback.answer(note)
-        if data.a == "o":
-            await render(callback, *okrugs_view(region, subs, lang, data.f))
-        elif data.a == "x":
-            if data.f == "s":
-                await render(callback, *topics_view(subs, "s"))
-            else:
-                await render(callback, *subscriptions_view(region, subs, lang))
-        else:
-            await render(callback, *okrug_page_view(region, subs, lang, data.f, okrug_slug, data.n))
+            await repo.remove_subscription(conn, user.id, place.kind, place.slug)
+        await message.answer(
+            _("🗑 You are unsubscribed from {place}.").format(place=place_name(region, place, lang))
+            + "\n"
+            + _("All your districts: /districts")
+        )
+    elif followed:
+        await message.answer(
+            _("Which one do you want to unsubscribe from?"),
+            reply_markup=places_keyboard(region, followed, lang, "del"),
+        )
+    elif result.exact is not None:
+        await message.answer(
+            _("You don't follow {place}. Your districts: /districts").format(
+                place=place_name(region, result.exact, lang)
+            )
+        )
+    elif candidates:
+        await message.answer(
+            _("You don't follow «{query}». Your districts: /districts").format(query=query)
+        )
+    else:
+        await message.answer(
+            _("I don't know «{query}». Your districts: /districts").format(query=query)
+        )
 
-    return router
+
+@router.callback_query(SubCb.filter())
+async def change_subscription(
+    callback: CallbackQuery,
+    callback_data: SubCb,
+    user: repo.User,
+    db: Database,
+    region: Region,
+    clock: Clock,
+) -> None:
+    lang = user.language
+    place = _place_from(callback_data.k, callback_data.s, region)
+    if place is None:
+        await stale(callback)
+        return
+    name = place_name(region, place, lang)
+    async with db.transaction() as conn:
+        if callback_data.a == "add":
+            changed = await repo.add_subscription(
+                conn, user.id, place.kind, place.slug, clock.now()
+            )
+        else:
+            changed = await repo.remove_subscription(conn, user.id, place.kind, place.slug)
+        subs = await repo.get_subscriptions(conn, user.id)
+    if callback_data.a == "add":
+        text = (
+            _("✅ You are subscribed to {place}.") if changed else _("You already follow {place}.")
+        ).format(place=name)
+    else:
+        text = (
+            _("🗑 You are unsubscribed from {place}.")
+            if changed
+            else _("You had already unsubscribed from {place}.")
+        ).format(place=name)
+    await callback.answer(text)
+    if callback_data.r == "l":
+        await render(callback, *subscriptions_view(region, subs, lang))
+    else:
+        await render(callback, text + "\n" + _("All your districts: /districts"))
+
+
+@router.callback_query(PickCb.filter())
+async def pick(
+    callback: CallbackQuery,
+    callback_data: PickCb,
+    user: repo.User,
+    db: Database,
+    region: Region,
+    clock: Clock,
+) -> None:
+    lang = user.language
+    data = callback_data
+    okrug_slug = data.s
+    note: str | None = None
+    async with db.transaction() as conn:
+        if data.a == "d":
+            try:
+                district = region.district(data.s)
+            except KeyError:
+                await stale(callback)
+                return
+            okrug_slug = district.okrug
+            subs = await repo.get_subscriptions(conn, user.id)
+            if district.slug in subs.districts:
+                await repo.remove_subscription(conn, user.id, "district", district.slug)
+                note = _("Removed: {place}").format(place=district.name(lang))
+            else:
+                await repo.add_subscription(conn, user.id, "district", district.slug, clock.now())
+                note = _("Added: {place}").format(place=district.name(lang))
+        elif data.a in ("k", "w"):
+            try:
+                okrug = region.okrug(data.s)
+            except KeyError:
+                await stale(callback)
+                return
+            if data.a == "w":
+                subs = await repo.get_subscriptions(conn, user.id)
+                if okrug.slug in subs.okrugs:
+                    await repo.remove_subscription(conn, user.id, "okrug", okrug.slug)
+                    note = _("Removed: {place}").format(place=okrug.name(lang))
+                else:
+                    await repo.add_subscription(conn, user.id, "okrug", okrug.slug, clock.now())
+                    note = _("Added: {place}").format(place=okrug.name(lang))
+        subs = await repo.get_subscriptions(conn, user.id)
+    await callback.answer(note)
+    if data.a == "o":
+        await render(callback, *okrugs_view(region, subs, lang, data.f))
+    elif data.a == "x":
+        if data.f == "s":
+            await render(callback, *topics_view(subs, "s"))
+        else:
+            await render(callback, *subscriptions_view(region, subs, lang))
+    else:
+        await render(callback, *okrug_page_view(region, subs, lang, data.f, okrug_slug, data.n))

@@ -10,7 +10,7 @@ from aiogram.enums import ChatType
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-__all__ = ["build_group_router"]
+__all__ = ["router"]
 
 
 def _command_for_us(text: str, username: str | None) -> bool:
@@ -20,22 +20,21 @@ def _command_for_us(text: str, username: str | None) -> bool:
     return not at or (username is not None and mention.lower() == username.lower())
 
 
-def build_group_router() -> Router:
-    router = Router(name="group")
-    router.message.filter(F.chat.type != ChatType.PRIVATE)
+router = Router(name="group")
+router.message.filter(F.chat.type != ChatType.PRIVATE)
 
-    @router.message(F.text.startswith("/"))
-    async def group_command(message: Message, bot: Bot) -> None:
-        me = await bot.me()
-        if not _command_for_us(message.text or "", me.username):
-            return
-        link = f"https://t.me/{me.username}" if me.username else ""
-        await message.reply(
-            _("I work in private chats only. Write to me directly: {link}").format(link=link)
-        )
 
-    @router.message()
-    async def ignore(_message: Message) -> None:
-        """Other group messages are none of the bot's business."""
+@router.message(F.text.startswith("/"))
+async def group_command(message: Message, bot: Bot) -> None:
+    me = await bot.me()
+    if not _command_for_us(message.text or "", me.username):
+        return
+    link = f"https://t.me/{me.username}" if me.username else ""
+    await message.reply(
+        _("I work in private chats only. Write to me directly: {link}").format(link=link)
+    )
 
-    return router
+
+@router.message()
+async def ignore(_message: Message) -> None:
+    """Other group messages are none of the bot's business."""

@@ -11,7 +11,7 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.commands import COMMANDS
 
-__all__ = ["build_help_router", "help_text"]
+__all__ = ["help_text", "router"]
 
 
 def help_text() -> str:
@@ -26,11 +26,9 @@ def help_text() -> str:
     return "\n".join(lines)
 
 
-def build_help_router() -> Router:
-    router = Router(name="help")
+router = Router(name="help")
 
-    @router.message(Command("help"))
-    async def show_help(message: Message) -> None:
-        await message.answer(help_text())
 
-    return router
+@router.message(Command("help"))
+async def show_help(message: Message) -> None:
+    await message.answer(help_text())

@@ -18,7 +18,7 @@ from handlers.callbacks import PrivacyCb
 from handlers.common import has_user, render, stale
 from handlers.views import places_text, schedule_text, topics_text
 
-__all__ = ["build_privacy_router", "privacy_text"]
+__all__ = ["privacy_text", "router"]
 
 
 def privacy_text() -> str:
@@ -45,80 +45,77 @@ def _stamp(user: repo.User) -> int:
     return int(user.created_at.timestamp() * 1000)
 
 
-def build_privacy_router() -> Router:
-    router = Router(name="privacy")
-    router.message.filter(has_user)
-    router.callback_query.filter(has_user)
+router = Router(name="privacy")
+router.message.filter(has_user)
+router.callback_query.filter(has_user)
 
-    @router.message(Command("privacy"))
-    async def show_privacy(message: Message) -> None:
-        await message.answer(privacy_text())
 
-    @router.message(Command("mydata"))
-    async def show_my_data(message: Message, user: repo.User, db: Database, region: Region) -> None:
-        lang = user.language
-        async with db.transaction() as conn:
-            subs = await repo.get_subscriptions(conn, user.id)
+@router.message(Command("privacy"))
+async def show_privacy(message: Message) -> None:
+    await message.answer(privacy_text())
 
-        def when(value: datetime | None) -> str:
-            if value is None:
-                return _("never")
-            return format_datetime(value, "d MMMM y, HH:mm", tzinfo=None, locale=lang) + " UTC"
 
-        lines = [
-            _("🗂 <b>Your data</b>"),
-            "",
-            _("User id: {id}").format(id=user.id),
-            _("Chat id: {id}").format(id=user.chat_id),
-            _("Language: {language}").format(language=user.language),
-            _("Time zone: {timezone}").format(timezone=user.timezone),
-            _("Delivery: {schedule}").format(schedule=schedule_text(user, lang)),
-            _("«Nothing new» note: {state}").format(
-                state=_("on") if user.notify_empty else _("off")
-            ),
-            _("Districts: {places}").format(places=places_text(region, subs, lang)),
-            _("Topics: {topics}").format(topics=topics_text(subs)),
-            _("Started: {when}").format(when=when(user.created_at)),
-            _("Last digest: {when}").format(when=when(user.last_digest_at)),
-            "",
-            _("Delete all of it: /deletemydata"),
-        ]
-        await message.answer("\n".join(lines))
+@router.message(Command("mydata"))
+async def show_my_data(message: Message, user: repo.User, db: Database, region: Region) -> None:
+    lang = user.language
+    async with db.transaction() as conn:
+        subs = await repo.get_subscriptions(conn, user.id)
 
-    @router.message(Command("deletemydata"))
-    async def ask_delete(message: Message, user: repo.User) -> None:
-        kb = InlineKeyboardBuilder()
-        kb.button(
-            text=_("🗑 Yes, delete everything"), callback_data=PrivacyCb(a="yes", v=_stamp(user))
-        )
-        kb.button(text=_("Cancel"), callback_data=PrivacyCb(a="no"))
-        kb.adjust(1)
-        await message.answer(
-            _("Delete all your data: subscriptions, topics and settings? This cannot be undone."),
-            reply_markup=kb.as_markup(),
-        )
+    def when(value: datetime | None) -> str:
+        if value is None:
+            return _("never")
+        return format_datetime(value, "d MMMM y, HH:mm", tzinfo=None, locale=lang) + " UTC"
 
-    @router.callback_query(PrivacyCb.filter())
-    async def confirm_delete(
-        callback: CallbackQuery, callback_data: PrivacyCb, user: repo.User, db: Database
-    ) -> None:
-        if callback_data.a == "no":
-            await callback.answer()
-            await render(callback, _("Cancelled: nothing was deleted."))
-            return
-        if callback_data.v != _stamp(user):
-            # The button belongs to an account that was already deleted (and recreated).
-            await stale(callback, show_alert=True)
-            return
-        async with db.transaction() as conn:
-            await repo.delete_user(conn, user.id)
-        await callback.answer(_("Deleted"))
-        await render(
-            callback,
-            _(
-                "🗑 All your data is deleted. I will not send you anything.\n\n"
-                "If you write to me again, I will start afresh: send /start."
-            ),
-        )
+    lines = [
+        _("🗂 <b>Your data</b>"),
+        "",
+        _("User id: {id}").format(id=user.id),
+        _("Chat id: {id}").format(id=user.chat_id),
+        _("Language: {language}").format(language=user.language),
+        _("Time zone: {timezone}").format(timezone=user.timezone),
+        _("Delivery: {schedule}").format(schedule=schedule_text(user, lang)),
+        _("«Nothing new» note: {state}").format(state=_("on") if user.notify_empty else _("off")),
+        _("Districts: {places}").format(places=places_text(region, subs, lang)),
+        _("Topics: {topics}").format(topics=topics_text(subs)),
+        _("Started: {when}").format(when=when(user.created_at)),
+        _("Last digest: {when}").format(when=when(user.last_digest_at)),
+        "",
+        _("Delete all of it: /deletemydata"),
+    ]
+    await message.answer("\n".join(lines))
 
-    return router
+
+@router.message(Command("deletemydata"))
+async def ask_delete(message: Message, user: repo.User) -> None:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("🗑 Yes, delete everything"), callback_data=PrivacyCb(a="yes", v=_stamp(user)))
+    kb.button(text=_("Cancel"), callback_data=PrivacyCb(a="no"))
+    kb.adjust(1)
+    await message.answer(
+        _("Delete all your data: subscriptions, topics and settings? This cannot be undone."),
+        reply_markup=kb.as_markup(),
+    )
+
+
+@router.callback_query(PrivacyCb.filter())
+async def confirm_delete(
+    callback: CallbackQuery, callback_data: PrivacyCb, user: repo.User, db: Database
+) -> None:
+    if callback_data.a == "no":
+        await callback.answer()
+        await render(callback, _("Cancelled: nothing was deleted."))
+        return
+    if callback_data.v != _stamp(user):
+        # The button belongs to an account that was already deleted (and recreated).
+        await stale(callback, show_alert=True)
+        return
+    async with db.transaction() as conn:
+        await repo.delete_user(conn, user.id)
+    await callback.answer(_("Deleted"))
+    await render(
+        callback,
+        _(
+            "🗑 All your data is deleted. I will not send you anything.\n\n"
+            "If you write to me again, I will start afresh: send /start."
+        ),
+    )

@@ -29,7 +29,7 @@ from digests.understanding import get_analyzer
 from handlers.common import has_user, stale
 from handlers.common import render as show
 
-__all__ = ["SearchPage", "build_reading_router"]
+__all__ = ["SearchPage", "router"]
 
 ON_DEMAND_LOOKBACK = timedelta(hours=24)
 MAX_LOOKBACK = timedelta(days=7)
@@ -113,70 +113,68 @@ async def _search_view(
     return "\n".join(lines), keyboard.as_markup()
 
 
-def build_reading_router() -> Router:
-    router = Router(name="reading")
-    router.message.filter(has_user)
-    router.callback_query.filter(has_user)
+router = Router(name="reading")
+router.message.filter(has_user)
+router.callback_query.filter(has_user)
 
-    @router.message(Command("digest"))
-    async def digest(
-        message: Message, user: User, db: Database, clock: Clock, settings: Settings
-    ) -> None:
-        now = clock.now()
-        async with db.transaction() as conn:
-            subs = await users_repo.get_subscriptions(conn, user.id)
-            if subs.is_empty:
-                await message.answer(
-                    _("You don't follow any district yet. Choose some with /districts first.")
-                )
-                return
-            start = max(user.last_digest_at or now - ON_DEMAND_LOOKBACK, now - MAX_LOOKBACK)
-            request = digest_request(subs, user.language, start, now, cap=settings.digest_cap)
-            built = await user_digest(conn, request)
-        if built.is_empty:
-            await message.answer(render_nothing_new(request, user.timezone, now))
-            return
-        for part in render(built, user.timezone, now):
-            await message.answer(part)
 
-    @router.message(Command("search"))
-    async def search(
-        message: Message,
-        command: CommandObject,
-        user: User,
-        db: Database,
-        clock: Clock,
-        region: Region,
-        state: FSMContext,
-    ) -> None:
-        words = " ".join((command.args or "").split())[:MAX_QUERY]
-        if not words:
+@router.message(Command("digest"))
+async def digest(
+    message: Message, user: User, db: Database, clock: Clock, settings: Settings
+) -> None:
+    now = clock.now()
+    async with db.transaction() as conn:
+        subs = await users_repo.get_subscriptions(conn, user.id)
+        if subs.is_empty:
             await message.answer(
-                _("Send /search with some words, for example: /search school repair")
+                _("You don't follow any district yet. Choose some with /districts first.")
             )
             return
-        await state.update_data(search_words=words)
-        text, markup = await _search_view(db, region, user, words, clock.now(), 0, False)
-        await message.answer(text, reply_markup=markup)
+        start = max(user.last_digest_at or now - ON_DEMAND_LOOKBACK, now - MAX_LOOKBACK)
+        request = digest_request(subs, user.language, start, now, cap=settings.digest_cap)
+        built = await user_digest(conn, request)
+    if built.is_empty:
+        await message.answer(render_nothing_new(request, user.timezone, now))
+        return
+    for part in render(built, user.timezone, now):
+        await message.answer(part)
 
-    @router.callback_query(SearchPage.filter(F.page >= 0))
-    async def turn_page(
-        callback: CallbackQuery,
-        callback_data: SearchPage,
-        user: User,
-        db: Database,
-        clock: Clock,
-        region: Region,
-        state: FSMContext,
-    ) -> None:
-        words = (await state.get_data()).get("search_words")
-        if not isinstance(words, str) or not words:
-            await stale(callback)  # the search was forgotten (restart, other search, old message)
-            return
-        text, markup = await _search_view(
-            db, region, user, words, clock.now(), callback_data.page, callback_data.everywhere
-        )
-        await show(callback, text, markup)
-        await callback.answer()
 
-    return router
+@router.message(Command("search"))
+async def search(
+    message: Message,
+    command: CommandObject,
+    user: User,
+    db: Database,
+    clock: Clock,
+    region: Region,
+    state: FSMContext,
+) -> None:
+    words = " ".join((command.args or "").split())[:MAX_QUERY]
+    if not words:
+        await message.answer(_("Send /search with some words, for example: /search school repair"))
+        return
+    await state.update_data(search_words=words)
+    text, markup = await _search_view(db, region, user, words, clock.now(), 0, False)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(SearchPage.filter(F.page >= 0))
+async def turn_page(
+    callback: CallbackQuery,
+    callback_data: SearchPage,
+    user: User,
+    db: Database,
+    clock: Clock,
+    region: Region,
+    state: FSMContext,
+) -> None:
+    words = (await state.get_data()).get("search_words")
+    if not isinstance(words, str) or not words:
+        await stale(callback)  # the search was forgotten (restart, other search, old message)
+        return
+    text, markup = await _search_view(
+        db, region, user, words, clock.now(), callback_data.page, callback_data.everywhere
+    )
+    await show(callback, text, markup)
+    await callback.answer()

@@ -34,7 +34,7 @@ from handlers.views import (
     weekday_view,
 )
 
-__all__ = ["build_settings_router", "find_timezone", "parse_time"]
+__all__ = ["find_timezone", "parse_time", "router"]
 
 _TIME_RE = re.compile(r"^\s*(\d{1,2})\s*[:.hч ]\s*(\d{2})\s*$|^\s*(\d{1,2})\s*$")
 
@@ -89,177 +89,180 @@ def _language_keyboard() -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def build_settings_router() -> Router:
-    router = Router(name="settings")
-    router.message.filter(has_user)
-    router.callback_query.filter(has_user)
+router = Router(name="settings")
+router.message.filter(has_user)
+router.callback_query.filter(has_user)
 
-    async def main_view(db: Database, user: repo.User, region: Region, lang: str) -> View:
-        async with db.transaction() as conn:
-            subs = await repo.get_subscriptions(conn, user.id)
-        return settings_view(user, region, subs, lang)
 
-    async def update(db: Database, user: repo.User, clock: Clock, **changes: Any) -> repo.User:
-        async with db.transaction() as conn:
-            return await repo.update_settings(conn, user.id, clock.now(), **changes)
+async def main_view(db: Database, user: repo.User, region: Region, lang: str) -> View:
+    async with db.transaction() as conn:
+        subs = await repo.get_subscriptions(conn, user.id)
+    return settings_view(user, region, subs, lang)
 
-    @router.message(Command("settings"))
-    async def show_settings(
-        message: Message, user: repo.User, db: Database, region: Region
-    ) -> None:
-        await send(message, await main_view(db, user, region, user.language))
 
-    @router.message(Command("time"))
-    async def set_time(
-        message: Message, command: CommandObject, user: repo.User, db: Database, clock: Clock
-    ) -> None:
-        if not command.args:
-            await send(message, time_view(user, "m"))
-            return
-        minute = parse_time(command.args)
-        if minute is None:
-            await message.answer(_("Send the time as HH:MM, for example /time 07:30."))
-            return
-        user = await update(db, user, clock, delivery_minute=minute)
-        lines = [
-            _("🕗 Delivery time is now {time} ({timezone}).").format(
-                time=format_minute(minute), timezone=user.timezone
-            ),
-            _next_line(user, user.language),
-        ]
-        await message.answer("\n".join(line for line in lines if line))
+async def update(db: Database, user: repo.User, clock: Clock, **changes: Any) -> repo.User:
+    async with db.transaction() as conn:
+        return await repo.update_settings(conn, user.id, clock.now(), **changes)
 
-    @router.message(Command("timezone"))
-    async def set_timezone(
-        message: Message, command: CommandObject, user: repo.User, db: Database, clock: Clock
-    ) -> None:
-        if not command.args:
-            await send(message, tz_view(user, clock.now()))
-            return
-        zone = find_timezone(command.args)
-        if zone is None:
-            await message.answer(
-                _(
-                    "I don't know the time zone «{zone}». Send an IANA name such as "
-                    "Europe/Moscow or Asia/Yekaterinburg."
-                ).format(zone=escape_user_text(command.args))
-            )
-            return
-        user = await update(db, user, clock, timezone=zone)
-        lines = [
-            _("🌍 Time zone is now {timezone}: digests come at {time} local time.").format(
-                timezone=zone, time=format_minute(user.delivery_minute)
-            ),
-            _next_line(user, user.language),
-        ]
-        await message.answer("\n".join(line for line in lines if line))
 
-    @router.message(Command("language"))
-    async def set_language(
-        message: Message,
-        command: CommandObject,
-        user: repo.User,
-        db: Database,
-        clock: Clock,
-        i18n: I18n,
-    ) -> None:
-        wanted = (command.args or "").strip().lower()[:2]
-        if wanted not in ("ru", "en"):
-            await message.answer(
-                _("Choose the interface language:"), reply_markup=_language_keyboard()
-            )
-            return
-        await update(db, user, clock, language=wanted)
-        with i18n.use_locale(wanted):
-            await message.answer(
-                _("Done: I will talk to you in English.")
-                if wanted == "en"
-                else _("Done: I will talk to you in Russian.")
-            )
+@router.message(Command("settings"))
+async def show_settings(message: Message, user: repo.User, db: Database, region: Region) -> None:
+    await send(message, await main_view(db, user, region, user.language))
 
-    @router.message(Command("pause"))
-    async def pause(message: Message, user: repo.User, db: Database, clock: Clock) -> None:
-        if user.paused:
-            await message.answer(_("Deliveries are already paused. Send /resume to restart them."))
-            return
-        await update(db, user, clock, paused=True)
+
+@router.message(Command("time"))
+async def set_time(
+    message: Message, command: CommandObject, user: repo.User, db: Database, clock: Clock
+) -> None:
+    if not command.args:
+        await send(message, time_view(user, "m"))
+        return
+    minute = parse_time(command.args)
+    if minute is None:
+        await message.answer(_("Send the time as HH:MM, for example /time 07:30."))
+        return
+    user = await update(db, user, clock, delivery_minute=minute)
+    lines = [
+        _("🕗 Delivery time is now {time} ({timezone}).").format(
+            time=format_minute(minute), timezone=user.timezone
+        ),
+        _next_line(user, user.language),
+    ]
+    await message.answer("\n".join(line for line in lines if line))
+
+
+@router.message(Command("timezone"))
+async def set_timezone(
+    message: Message, command: CommandObject, user: repo.User, db: Database, clock: Clock
+) -> None:
+    if not command.args:
+        await send(message, tz_view(user, clock.now()))
+        return
+    zone = find_timezone(command.args)
+    if zone is None:
         await message.answer(
             _(
-                "⏸ Deliveries are paused. Your districts and settings are kept; "
-                "send /resume to get news again."
-            )
+                "I don't know the time zone «{zone}». Send an IANA name such as "
+                "Europe/Moscow or Asia/Yekaterinburg."
+            ).format(zone=escape_user_text(command.args))
         )
+        return
+    user = await update(db, user, clock, timezone=zone)
+    lines = [
+        _("🌍 Time zone is now {timezone}: digests come at {time} local time.").format(
+            timezone=zone, time=format_minute(user.delivery_minute)
+        ),
+        _next_line(user, user.language),
+    ]
+    await message.answer("\n".join(line for line in lines if line))
 
-    @router.message(Command("resume"))
-    async def resume(message: Message, user: repo.User, db: Database, clock: Clock) -> None:
-        was_paused = user.paused
-        user = await update(db, user, clock, paused=False)
-        head = (
-            _("▶️ Deliveries are on again: {schedule}.")
-            if was_paused
-            else _("Deliveries are already on: {schedule}.")
-        ).format(schedule=schedule_text(user, user.language))
-        await message.answer("\n".join(x for x in (head, _next_line(user, user.language)) if x))
 
-    @router.message(Command("stop"))
-    async def stop(message: Message, user: repo.User, db: Database, clock: Clock) -> None:
-        async with db.transaction() as conn:
-            await repo.clear_subscriptions(conn, user.id)
-            await repo.update_settings(conn, user.id, clock.now(), paused=True)
+@router.message(Command("language"))
+async def set_language(
+    message: Message,
+    command: CommandObject,
+    user: repo.User,
+    db: Database,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
+    wanted = (command.args or "").strip().lower()[:2]
+    if wanted not in ("ru", "en"):
+        await message.answer(_("Choose the interface language:"), reply_markup=_language_keyboard())
+        return
+    await update(db, user, clock, language=wanted)
+    with i18n.use_locale(wanted):
         await message.answer(
-            _(
-                "🛑 You are unsubscribed from all districts and I will not send you news. "
-                "Your language and time settings are kept.\n\n"
-                "To come back, send /start. To delete everything I store about you: "
-                "/deletemydata."
-            )
+            _("Done: I will talk to you in English.")
+            if wanted == "en"
+            else _("Done: I will talk to you in Russian.")
         )
 
-    @router.callback_query(SetCb.filter())
-    async def change_setting(
-        callback: CallbackQuery,
-        callback_data: SetCb,
-        user: repo.User,
-        db: Database,
-        region: Region,
-        clock: Clock,
-        i18n: I18n,
-    ) -> None:
-        key, value, lang = callback_data.k, callback_data.v, user.language
-        if key == "menu":
-            view: View
-            if value == "main":
-                view = await main_view(db, user, region, lang)
-            elif value == "time":
-                view = time_view(user, callback_data.f)
-            elif value == "tz":
-                view = tz_view(user, clock.now())
-            elif value == "mode":
-                view = mode_view(user, lang)
-            elif value == "wd":
-                view = weekday_view(user, lang)
-            else:
-                await stale(callback)
-                return
-            await callback.answer()
-            await render(callback, *view)
-            return
-        changes = _changes(key, value)
-        if changes is None:
+
+@router.message(Command("pause"))
+async def pause(message: Message, user: repo.User, db: Database, clock: Clock) -> None:
+    if user.paused:
+        await message.answer(_("Deliveries are already paused. Send /resume to restart them."))
+        return
+    await update(db, user, clock, paused=True)
+    await message.answer(
+        _(
+            "⏸ Deliveries are paused. Your districts and settings are kept; "
+            "send /resume to get news again."
+        )
+    )
+
+
+@router.message(Command("resume"))
+async def resume(message: Message, user: repo.User, db: Database, clock: Clock) -> None:
+    was_paused = user.paused
+    user = await update(db, user, clock, paused=False)
+    head = (
+        _("▶️ Deliveries are on again: {schedule}.")
+        if was_paused
+        else _("Deliveries are already on: {schedule}.")
+    ).format(schedule=schedule_text(user, user.language))
+    await message.answer("\n".join(x for x in (head, _next_line(user, user.language)) if x))
+
+
+@router.message(Command("stop"))
+async def stop(message: Message, user: repo.User, db: Database, clock: Clock) -> None:
+    async with db.transaction() as conn:
+        await repo.clear_subscriptions(conn, user.id)
+        await repo.update_settings(conn, user.id, clock.now(), paused=True)
+    await message.answer(
+        _(
+            "🛑 You are unsubscribed from all districts and I will not send you news. "
+            "Your language and time settings are kept.\n\n"
+            "To come back, send /start. To delete everything I store about you: "
+            "/deletemydata."
+        )
+    )
+
+
+@router.callback_query(SetCb.filter())
+async def change_setting(
+    callback: CallbackQuery,
+    callback_data: SetCb,
+    user: repo.User,
+    db: Database,
+    region: Region,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
+    key, value, lang = callback_data.k, callback_data.v, user.language
+    if key == "menu":
+        view: View
+        if value == "main":
+            view = await main_view(db, user, region, lang)
+        elif value == "time":
+            view = time_view(user, callback_data.f)
+        elif value == "tz":
+            view = tz_view(user, clock.now())
+        elif value == "mode":
+            view = mode_view(user, lang)
+        elif value == "wd":
+            view = weekday_view(user, lang)
+        else:
             await stale(callback)
             return
-        user = await update(db, user, clock, **changes)
-        lang = user.language
-        with i18n.use_locale(lang):
-            await callback.answer(_("Saved"))
-            if key == "time" and callback_data.f == "s":
-                async with db.transaction() as conn:
-                    subs = await repo.get_subscriptions(conn, user.id)
-                await render(callback, *setup_done_view(user, region, subs, lang))
-                return
-            await render(callback, *await main_view(db, user, region, lang))
-
-    return router
+        await callback.answer()
+        await render(callback, *view)
+        return
+    changes = _changes(key, value)
+    if changes is None:
+        await stale(callback)
+        return
+    user = await update(db, user, clock, **changes)
+    lang = user.language
+    with i18n.use_locale(lang):
+        await callback.answer(_("Saved"))
+        if key == "time" and callback_data.f == "s":
+            async with db.transaction() as conn:
+                subs = await repo.get_subscriptions(conn, user.id)
+            await render(callback, *setup_done_view(user, region, subs, lang))
+            return
+        await render(callback, *await main_view(db, user, region, lang))
 
 
 def _changes(key: str, value: str) -> dict[str, Any] | None:

@@ -29,7 +29,7 @@ from handlers.views import (
     welcome_text,
 )
 
-__all__ = ["build_start_router", "parse_start_payload", "setup_first_view"]
+__all__ = ["parse_start_payload", "router", "setup_first_view"]
 
 
 def parse_start_payload(payload: str, region: Region) -> Place | None:
@@ -62,86 +62,85 @@ def setup_first_view(
     return okrugs_view(region, subs, lang, "s")
 
 
-def build_start_router() -> Router:
-    router = Router(name="start")
-    router.message.filter(has_user)
-    router.callback_query.filter(has_user)
+router = Router(name="start")
+router.message.filter(has_user)
+router.callback_query.filter(has_user)
 
-    @router.message(CommandStart())
-    async def start(
-        message: Message,
-        command: CommandObject,
-        user: repo.User,
-        user_created: bool,
-        db: Database,
-        region: Region,
-        clock: Clock,
-    ) -> None:
-        lang = user.language
-        place: Place | None = None
-        if command.args:
-            place = parse_start_payload(command.args, region)
-            if place is None:
-                await message.answer(
-                    _(
-                        "Sorry, this link does not point to a district I know, "
-                        "so I have not subscribed you to anything. Let's start normally."
-                    )
-                )
-        now = clock.now()
-        resumed = False
-        async with db.transaction() as conn:
-            if user.paused:
-                user = await repo.update_settings(conn, user.id, now, paused=False)
-                resumed = True
-            if place is not None:
-                await repo.add_subscription(conn, user.id, place.kind, place.slug, now)
-            subs = await repo.get_subscriptions(conn, user.id)
-        subscribed = ""
-        if place is not None:
-            subscribed = _("✅ You are subscribed to {place}.").format(
-                place=place_name(region, place, lang)
-            )
-        if resumed:
-            await message.answer(_("▶️ Welcome back! Deliveries are on again."))
-        if place is not None and not user_created:
+
+@router.message(CommandStart())
+async def start(
+    message: Message,
+    command: CommandObject,
+    user: repo.User,
+    user_created: bool,
+    db: Database,
+    region: Region,
+    clock: Clock,
+) -> None:
+    lang = user.language
+    place: Place | None = None
+    if command.args:
+        place = parse_start_payload(command.args, region)
+        if place is None:
             await message.answer(
-                subscribed + "\n" + _("All your districts: /districts. Settings: /settings.")
-            )
-            return
-        text = welcome_text(lang)
-        if subscribed:
-            text += "\n\n" + subscribed
-        await message.answer(text, reply_markup=welcome_markup(lang))
-        await send(message, setup_first_view(region, subs, lang, place))
-
-    @router.callback_query(SetupCb.filter())
-    async def setup_action(
-        callback: CallbackQuery,
-        callback_data: SetupCb,
-        user: repo.User,
-        db: Database,
-        region: Region,
-        clock: Clock,
-        i18n: I18n,
-    ) -> None:
-        if callback_data.a == "lang":
-            lang = callback_data.v
-            if lang not in ("ru", "en"):
-                await stale(callback)
-                return
-            async with db.transaction() as conn:
-                await repo.update_settings(conn, user.id, clock.now(), language=lang)
-            with i18n.use_locale(lang):
-                await callback.answer(
-                    _("Language: English") if lang == "en" else _("Language: Russian")
+                _(
+                    "Sorry, this link does not point to a district I know, "
+                    "so I have not subscribed you to anything. Let's start normally."
                 )
-                await render(callback, welcome_text(lang), welcome_markup(lang))
-            return
-        # skip set-up
-        async with db.transaction() as conn:
-            subs = await repo.get_subscriptions(conn, user.id)
-        await callback.answer()
-        await render(callback, *skipped_view(user, region, subs, user.language))
+            )
+    now = clock.now()
+    resumed = False
+    async with db.transaction() as conn:
+        if user.paused:
+            user = await repo.update_settings(conn, user.id, now, paused=False)
+            resumed = True
+        if place is not None:
+            await repo.add_subscription(conn, user.id, place.kind, place.slug, now)
+        subs = await repo.get_subscriptions(conn, user.id)
+    subscribed = ""
+    if place is not None:
+        subscribed = _("✅ You are subscribed to {place}.").format(
+            place=place_name(region, place, lang)
+        )
+    if resumed:
+        await message.answer(_("▶️ Welcome back! Deliveries are on again."))
+    if place is not None and not user_created:
+        await message.answer(
+            subscribed + "\n" + _("All your districts: /districts. Settings: /settings.")
+        )
+        return
+    text = welcome_text(lang)
+    if subscribed:
+        text += "\n\n" + subscribed
+    await message.answer(text, reply_markup=welcome_markup(lang))
+    await send(message, setup_first_view(region, subs, lang, place))
 
-    return router
+
+@router.callback_query(SetupCb.filter())
+async def setup_action(
+    callback: CallbackQuery,
+    callback_data: SetupCb,
+    user: repo.User,
+    db: Database,
+    region: Region,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
+    if callback_data.a == "lang":
+        lang = callback_data.v
+        if lang not in ("ru", "en"):
+            await stale(callback)
+            return
+        async with db.transaction() as conn:
+            await repo.update_settings(conn, user.id, clock.now(), language=lang)
+        with i18n.use_locale(lang):
+            await callback.answer(
+                _("Language: English") if lang == "en" else _("Language: Russian")
+            )
+            await render(callback, welcome_text(lang), welcome_markup(lang))
+        return
+    # skip set-up
+    async with db.transaction() as conn:
+        subs = await repo.get_subscriptions(conn, user.id)
+    await callback.answer()
+    await render(callback, *skipped_view(user, region, subs, user.language))

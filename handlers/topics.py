@@ -14,7 +14,7 @@ from handlers.callbacks import TopicCb
 from handlers.common import has_user, render, send, stale
 from handlers.views import time_view, topics_text, topics_view
 
-__all__ = ["build_topics_router", "toggle_topic"]
+__all__ = ["router", "toggle_topic"]
 
 
 def toggle_topic(stored: frozenset[str], slug: str) -> frozenset[str] | None:
@@ -33,47 +33,46 @@ def toggle_topic(stored: frozenset[str], slug: str) -> frozenset[str] | None:
     return frozenset() if chosen >= set(TOPICS) else frozenset(chosen)
 
 
-def build_topics_router() -> Router:
-    router = Router(name="topics")
-    router.message.filter(has_user)
-    router.callback_query.filter(has_user)
+router = Router(name="topics")
+router.message.filter(has_user)
+router.callback_query.filter(has_user)
 
-    @router.message(Command("topics"))
-    async def show_topics(message: Message, user: repo.User, db: Database) -> None:
-        async with db.transaction() as conn:
-            subs = await repo.get_subscriptions(conn, user.id)
-        await send(message, topics_view(subs, "m"))
 
-    @router.callback_query(TopicCb.filter())
-    async def change_topics(
-        callback: CallbackQuery, callback_data: TopicCb, user: repo.User, db: Database
-    ) -> None:
-        data = callback_data
-        if data.a == "t" and data.s not in TOPIC_NAMES:
-            await stale(callback)
-            return
-        async with db.transaction() as conn:
-            subs = await repo.get_subscriptions(conn, user.id)
-            if data.a == "t":
-                topics = toggle_topic(subs.topics, data.s)
-                if topics is None:
-                    await callback.answer(_("At least one topic must stay on."), show_alert=True)
-                    return
-                await repo.set_topics(conn, user.id, topics)
-            elif data.a == "a":
-                await repo.set_topics(conn, user.id, ())
-            subs = await repo.get_subscriptions(conn, user.id)
-        await callback.answer()
-        if data.a != "x":
-            await render(callback, *topics_view(subs, data.f))
-        elif data.f == "s":
-            await render(callback, *time_view(user, "s"))
-        else:
-            await render(
-                callback,
-                _("🗂 Topics saved: {topics}").format(topics=topics_text(subs))
-                + "\n"
-                + _("Change them any time: /topics"),
-            )
+@router.message(Command("topics"))
+async def show_topics(message: Message, user: repo.User, db: Database) -> None:
+    async with db.transaction() as conn:
+        subs = await repo.get_subscriptions(conn, user.id)
+    await send(message, topics_view(subs, "m"))
 
-    return router
+
+@router.callback_query(TopicCb.filter())
+async def change_topics(
+    callback: CallbackQuery, callback_data: TopicCb, user: repo.User, db: Database
+) -> None:
+    data = callback_data
+    if data.a == "t" and data.s not in TOPIC_NAMES:
+        await stale(callback)
+        return
+    async with db.transaction() as conn:
+        subs = await repo.get_subscriptions(conn, user.id)
+        if data.a == "t":
+            topics = toggle_topic(subs.topics, data.s)
+            if topics is None:
+                await callback.answer(_("At least one topic must stay on."), show_alert=True)
+                return
+            await repo.set_topics(conn, user.id, topics)
+        elif data.a == "a":
+            await repo.set_topics(conn, user.id, ())
+        subs = await repo.get_subscriptions(conn, user.id)
+    await callback.answer()
+    if data.a != "x":
+        await render(callback, *topics_view(subs, data.f))
+    elif data.f == "s":
+        await render(callback, *time_view(user, "s"))
+    else:
+        await render(
+            callback,
+            _("🗂 Topics saved: {topics}").format(topics=topics_text(subs))
+            + "\n"
+            + _("Change them any time: /topics"),
+        )

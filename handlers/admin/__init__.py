@@ -1,10 +1,9 @@
 """Admin tools: broadcasts, feed management and health, statistics, admins.
 
-:func:`build_admin_router` returns one router whose message and callback_query observers
-carry :class:`AdminFilter`: when it fails, aiogram does not descend into the sub-routers,
-so no admin handler is reachable by anyone else and their updates fall through to the
-resident routers (unknown command, out-of-date button). Include it before the fallback
-router: ``build_router(extra=[build_admin_router()])``.
+:data:`router` is one router whose message and callback_query observers carry
+:class:`AdminFilter`: when it fails, aiogram does not descend into the sub-routers, so no
+admin handler is reachable by anyone else and their updates fall through to the resident
+routers (unknown command, out-of-date button). It comes before the fallback router.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from aiogram.types import BotCommand, BotCommandScopeChat
 
 from bot.i18n import LANGUAGES, translator
 from digests.i18n import N_
+from handlers.admin import admins, broadcast, feeds, stats
 from handlers.admin.filters import AdminFilter
 from handlers.commands import bot_commands
 
@@ -23,7 +23,7 @@ __all__ = [
     "ADMIN_COMMANDS",
     "AdminFilter",
     "admin_commands",
-    "build_admin_router",
+    "router",
     "set_admin_commands",
 ]
 
@@ -36,22 +36,10 @@ ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
 )
 
 
-def build_admin_router() -> Router:
-    from handlers.admin.admins import build_admins_router
-    from handlers.admin.broadcast import build_broadcast_router
-    from handlers.admin.feeds import build_feeds_router
-    from handlers.admin.stats import build_stats_router
-
-    router = Router(name="admin")
-    router.message.filter(AdminFilter())
-    router.callback_query.filter(AdminFilter())
-    router.include_routers(
-        build_broadcast_router(),
-        build_feeds_router(),
-        build_stats_router(),
-        build_admins_router(),
-    )
-    return router
+router = Router(name="admin")
+router.message.filter(AdminFilter())
+router.callback_query.filter(AdminFilter())
+router.include_routers(broadcast.router, feeds.router, stats.router, admins.router)
 
 
 def admin_commands(language: str) -> list[BotCommand]:

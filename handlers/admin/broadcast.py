@@ -37,7 +37,7 @@ from handlers.admin.callbacks import FlowCb
 from handlers.common import render, stale
 from handlers.settings import parse_time
 
-__all__ = ["BroadcastFlow", "build_broadcast_router", "parse_send_time"]
+__all__ = ["BroadcastFlow", "parse_send_time", "router"]
 
 log = logging.getLogger(__name__)
 
@@ -172,411 +172,426 @@ def audience_label(audience: repo.Audience, region: Region, lang: str) -> str:
     return _("topic: {names}").format(names=names)
 
 
-def build_broadcast_router() -> Router:
-    router = Router(name="admin-broadcast")
-    flow_states = StateFilter(*BroadcastFlow.__all_states__)
+router = Router(name="admin-broadcast")
+flow_states = StateFilter(*BroadcastFlow.__all_states__)
 
-    @router.message(Command("cancel"), flow_states)
-    async def cancel_flow(message: Message, state: FSMContext) -> None:
-        await state.clear()
-        await message.answer(_("Broadcast cancelled. Nothing was sent."))
 
-    @router.message(Command("broadcast"))
-    async def start(message: Message, state: FSMContext) -> None:
-        await state.clear()
-        await state.set_state(BroadcastFlow.content)
+@router.message(Command("cancel"), flow_states)
+async def cancel_flow(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(_("Broadcast cancelled. Nothing was sent."))
+
+
+@router.message(Command("broadcast"))
+async def start(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await state.set_state(BroadcastFlow.content)
+    await message.answer(
+        _(
+            "📣 New broadcast. Send the message for residents: text (formatting is "
+            "kept), a photo with a caption, or forward a post from a channel.\n"
+            "/cancel to stop."
+        )
+    )
+
+
+@router.message(BroadcastFlow.content, F.text.startswith("/"))
+async def command_in_content(message: Message) -> None:
+    await message.answer(
+        _("Send the message to broadcast, or /cancel to stop the broadcast first.")
+    )
+
+
+@router.message(BroadcastFlow.content)
+async def got_content(message: Message, state: FSMContext, bot: Bot) -> None:
+    payload, problem = payload_of(message)
+    if payload is None:
+        await message.answer(problem or "")
+        return
+    try:
+        preview_id = await send_payload(bot, message.chat.id, payload)
+    except TelegramBadRequest as exc:
         await message.answer(
             _(
-                "📣 New broadcast. Send the message for residents: text (formatting is "
-                "kept), a photo with a caption, or forward a post from a channel.\n"
-                "/cancel to stop."
-            )
+                "Telegram refused this message: {error}\nFix it and send it again, or /cancel."
+            ).format(error=exc.message)
         )
+        return
+    await state.update_data(payload=payload, preview_id=preview_id)
+    await state.set_state(BroadcastFlow.audience)
+    await message.answer(
+        _("☝️ This is how residents will see it.\n\nWho should receive it?"),
+        reply_markup=audience_keyboard(),
+    )
 
-    @router.message(BroadcastFlow.content, F.text.startswith("/"))
-    async def command_in_content(message: Message) -> None:
-        await message.answer(
-            _("Send the message to broadcast, or /cancel to stop the broadcast first.")
-        )
 
-    @router.message(BroadcastFlow.content)
-    async def got_content(message: Message, state: FSMContext, bot: Bot) -> None:
-        payload, problem = payload_of(message)
-        if payload is None:
-            await message.answer(problem or "")
-            return
-        try:
-            preview_id = await send_payload(bot, message.chat.id, payload)
-        except TelegramBadRequest as exc:
-            await message.answer(
-                _(
-                    "Telegram refused this message: {error}\nFix it and send it again, or /cancel."
-                ).format(error=exc.message)
-            )
-            return
-        await state.update_data(payload=payload, preview_id=preview_id)
+async def audience_chosen(
+    target: Message | CallbackQuery,
+    state: FSMContext,
+    db: Database,
+    region: Region,
+    user: User,
+    audience: repo.Audience,
+) -> None:
+    async with db.transaction() as conn:
+        count = await repo.count_audience(conn, audience, region)
+    label = audience_label(audience, region, user.language)
+    if count == 0:
         await state.set_state(BroadcastFlow.audience)
-        await message.answer(
-            _("☝️ This is how residents will see it.\n\nWho should receive it?"),
-            reply_markup=audience_keyboard(),
+        text = _("Nobody matches this audience ({audience}). Choose another:").format(
+            audience=label
         )
+        await _show(target, text, audience_keyboard())
+        return
+    await state.update_data(audience=audience.to_json(), count=count)
+    await state.set_state(BroadcastFlow.time)
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("▶️ Now"), callback_data=FlowCb(a="now"))
+    kb.button(text=_("✖ Cancel"), callback_data=FlowCb(a="cancel"))
+    text = _(
+        "Audience: {audience}. Recipients now: {n}.\n\n"
+        "When to send? Press «Now», or send a time as HH:MM (today, or tomorrow if "
+        "it has passed; «tomorrow HH:MM» also works), time zone {tz}."
+    ).format(audience=label, n=count, tz=user.timezone)
+    await _show(target, text, kb.as_markup())
 
-    async def audience_chosen(
-        target: Message | CallbackQuery,
-        state: FSMContext,
-        db: Database,
-        region: Region,
-        user: User,
-        audience: repo.Audience,
-    ) -> None:
-        async with db.transaction() as conn:
-            count = await repo.count_audience(conn, audience, region)
-        label = audience_label(audience, region, user.language)
-        if count == 0:
-            await state.set_state(BroadcastFlow.audience)
-            text = _("Nobody matches this audience ({audience}). Choose another:").format(
-                audience=label
-            )
-            await _show(target, text, audience_keyboard())
-            return
-        await state.update_data(audience=audience.to_json(), count=count)
-        await state.set_state(BroadcastFlow.time)
-        kb = InlineKeyboardBuilder()
-        kb.button(text=_("▶️ Now"), callback_data=FlowCb(a="now"))
-        kb.button(text=_("✖ Cancel"), callback_data=FlowCb(a="cancel"))
-        text = _(
-            "Audience: {audience}. Recipients now: {n}.\n\n"
-            "When to send? Press «Now», or send a time as HH:MM (today, or tomorrow if "
-            "it has passed; «tomorrow HH:MM» also works), time zone {tz}."
-        ).format(audience=label, n=count, tz=user.timezone)
-        await _show(target, text, kb.as_markup())
 
-    @router.callback_query(BroadcastFlow.audience, FlowCb.filter(F.a == "aud"))
-    async def choose_audience(
-        callback: CallbackQuery,
-        callback_data: FlowCb,
-        state: FSMContext,
-        db: Database,
-        region: Region,
-        user: User,
-    ) -> None:
-        kind = callback_data.v
-        await callback.answer()
-        if kind == "all":
-            await audience_chosen(callback, state, db, region, user, repo.Audience("all"))
-        elif kind == "okrug":
-            await state.update_data(okrugs=[])
-            await render(
-                callback,
-                _("Choose okrugs, then press «Done»:"),
-                okrug_keyboard(region, set(), user.language),
-            )
-        elif kind == "district":
-            await state.set_state(BroadcastFlow.districts)
-            await render(
-                callback,
-                _("Send district names separated by commas, e.g. «Хамовники, Арбат»."),
-            )
-        elif kind == "language":
-            items = [
-                ("🇷🇺 Русский", FlowCb(a="lang", v="ru")),
-                ("🇬🇧 English", FlowCb(a="lang", v="en")),
-            ]
-            await render(callback, _("Which interface language?"), _choice_keyboard(items, 2))
-        elif kind == "topic":
-            items = [(_(TOPIC_NAMES[t]), FlowCb(a="topic", v=t)) for t in TOPICS]
-            await render(
-                callback,
-                _("Which topic? Residents who get all topics are included."),
-                _choice_keyboard(items, 2),
-            )
-
-    @router.callback_query(BroadcastFlow.audience, FlowCb.filter(F.a == "ok"))
-    async def toggle_okrug(
-        callback: CallbackQuery,
-        callback_data: FlowCb,
-        state: FSMContext,
-        region: Region,
-        user: User,
-    ) -> None:
-        slug = callback_data.v
-        if slug not in {o.slug for o in region.okrugs}:
-            await stale(callback)
-            return
-        data = await state.get_data()
-        chosen = set(data.get("okrugs", []))
-        chosen ^= {slug}
-        await state.update_data(okrugs=sorted(chosen))
-        await callback.answer()
+@router.callback_query(BroadcastFlow.audience, FlowCb.filter(F.a == "aud"))
+async def choose_audience(
+    callback: CallbackQuery,
+    callback_data: FlowCb,
+    state: FSMContext,
+    db: Database,
+    region: Region,
+    user: User,
+) -> None:
+    kind = callback_data.v
+    await callback.answer()
+    if kind == "all":
+        await audience_chosen(callback, state, db, region, user, repo.Audience("all"))
+    elif kind == "okrug":
+        await state.update_data(okrugs=[])
         await render(
             callback,
             _("Choose okrugs, then press «Done»:"),
-            okrug_keyboard(region, chosen, user.language),
+            okrug_keyboard(region, set(), user.language),
         )
-
-    @router.callback_query(BroadcastFlow.audience, FlowCb.filter(F.a == "okd"))
-    async def okrugs_done(
-        callback: CallbackQuery, state: FSMContext, db: Database, region: Region, user: User
-    ) -> None:
-        chosen = tuple((await state.get_data()).get("okrugs", []))
-        if not chosen:
-            await callback.answer(_("Choose at least one okrug."), show_alert=True)
-            return
-        await callback.answer()
-        await audience_chosen(callback, state, db, region, user, repo.Audience("okrug", chosen))
-
-    @router.callback_query(BroadcastFlow.audience, FlowCb.filter(F.a.in_({"lang", "topic"})))
-    async def value_chosen(
-        callback: CallbackQuery,
-        callback_data: FlowCb,
-        state: FSMContext,
-        db: Database,
-        region: Region,
-        user: User,
-    ) -> None:
-        value = callback_data.v
-        if callback_data.a == "lang" and value in ("ru", "en"):
-            audience = repo.Audience("language", (value,))
-        elif callback_data.a == "topic" and value in TOPICS:
-            audience = repo.Audience("topic", (value,))
-        else:
-            await stale(callback)
-            return
-        await callback.answer()
-        await audience_chosen(callback, state, db, region, user, audience)
-
-    @router.message(BroadcastFlow.districts, F.text)
-    async def got_districts(
-        message: Message, state: FSMContext, db: Database, region: Region, user: User
-    ) -> None:
-        if (message.text or "").startswith("/"):
-            await message.answer(_("Send district names separated by commas, or /cancel."))
-            return
-        found: list[str] = []
-        unknown: list[str] = []
-        for part in re.split(r"[,;\n]+", message.text or ""):
-            name = part.strip()
-            if not name:
-                continue
-            district = region.find_district(name)
-            if district is None:
-                exact = resolve(name, region).exact
-                if exact is not None and exact.kind == "district":
-                    district = region.district(exact.slug)
-            if district is None:
-                unknown.append(name)
-            elif district.slug not in found:
-                found.append(district.slug)
-        if unknown or not found:
-            await message.answer(
-                _("I don't know these districts: {names}. Send the names again.").format(
-                    names=", ".join(f"«{html.escape(n, quote=False)}»" for n in unknown) or "—"
-                )
-            )
-            return
-        await state.set_state(BroadcastFlow.audience)
-        await audience_chosen(
-            message, state, db, region, user, repo.Audience("district", tuple(found))
+    elif kind == "district":
+        await state.set_state(BroadcastFlow.districts)
+        await render(
+            callback,
+            _("Send district names separated by commas, e.g. «Хамовники, Арбат»."),
         )
-
-    async def time_chosen(
-        target: Message | CallbackQuery, state: FSMContext, send_at: datetime | None
-    ) -> None:
-        await state.update_data(send_at=send_at.isoformat() if send_at else None)
-        await state.set_state(BroadcastFlow.priority)
+    elif kind == "language":
         items = [
-            (_("Normal"), FlowCb(a="pri", v="n")),
-            (_("⚡ Urgent (ahead of digests)"), FlowCb(a="pri", v="u")),
+            ("🇷🇺 Русский", FlowCb(a="lang", v="ru")),
+            ("🇬🇧 English", FlowCb(a="lang", v="en")),
         ]
-        await _show(target, _("Priority?"), _choice_keyboard(items, 1))
-
-    @router.callback_query(BroadcastFlow.time, FlowCb.filter(F.a == "now"))
-    async def send_now(callback: CallbackQuery, state: FSMContext) -> None:
-        await callback.answer()
-        await time_chosen(callback, state, None)
-
-    @router.message(BroadcastFlow.time, F.text)
-    async def got_time(message: Message, state: FSMContext, clock: Clock, user: User) -> None:
-        text = message.text or ""
-        if text.strip().lower() in ("now", "сейчас"):
-            await time_chosen(message, state, None)
-            return
-        when = parse_send_time(text, clock.now(), user.timezone)
-        if when is None:
-            await message.answer(
-                _("Send the time as HH:MM (e.g. 18:30 or «tomorrow 09:00»), or press «Now».")
-            )
-            return
-        await time_chosen(message, state, when)
-
-    @router.callback_query(BroadcastFlow.priority, FlowCb.filter(F.a == "pri"))
-    async def choose_priority(
-        callback: CallbackQuery,
-        callback_data: FlowCb,
-        state: FSMContext,
-        db: Database,
-        region: Region,
-        user: User,
-    ) -> None:
-        if callback_data.v not in ("n", "u"):
-            await stale(callback)
-            return
-        urgent = callback_data.v == "u"
-        await state.update_data(urgent=urgent)
-        await state.set_state(BroadcastFlow.confirm)
-        data = await state.get_data()
-        audience = repo.Audience.from_json(data["audience"])
-        async with db.transaction() as conn:
-            count = await repo.count_audience(conn, audience, region)
-        when = (
-            datetime.fromisoformat(data["send_at"])
-            .astimezone(ZoneInfo(user.timezone))
-            .strftime("%d.%m.%Y %H:%M")
-            if data.get("send_at")
-            else _("now")
+        await render(callback, _("Which interface language?"), _choice_keyboard(items, 2))
+    elif kind == "topic":
+        items = [(_(TOPIC_NAMES[t]), FlowCb(a="topic", v=t)) for t in TOPICS]
+        await render(
+            callback,
+            _("Which topic? Residents who get all topics are included."),
+            _choice_keyboard(items, 2),
         )
-        text = _(
-            "Ready to broadcast the message above.\n\n"
-            "Audience: {audience}\nRecipients: {n}\nWhen: {when}\nPriority: {priority}\n\n"
-            "Send it?"
-        ).format(
-            audience=audience_label(audience, region, user.language),
-            n=count,
-            when=when,
-            priority=_("urgent") if urgent else _("normal"),
-        )
-        kb = InlineKeyboardBuilder()
-        kb.button(text=_("✅ Send"), callback_data=FlowCb(a="send"))
-        kb.button(text=_("✖ Cancel"), callback_data=FlowCb(a="cancel"))
-        await callback.answer()
-        await render(callback, text, kb.as_markup())
 
-    @router.callback_query(BroadcastFlow.confirm, FlowCb.filter(F.a == "send"))
-    async def confirm(
-        callback: CallbackQuery,
-        state: FSMContext,
-        db: Database,
-        region: Region,
-        clock: Clock,
-        user: User,
-        bot: Bot,
-    ) -> None:
-        data = await state.get_data()
-        await state.clear()
-        audience = repo.Audience.from_json(data["audience"])
-        now = clock.now()
-        send_at = datetime.fromisoformat(data["send_at"]) if data.get("send_at") else now
-        if send_at < now:
-            send_at = now
-        priority = repo.PRIORITY_URGENT if data.get("urgent") else repo.PRIORITY_NORMAL
-        await callback.answer(_("Queued"))
-        await render(callback, _("✅ Confirmed."))
-        progress = await bot.send_message(user.chat_id, _("📣 Queuing the broadcast…"))
-        async with db.transaction() as conn:
-            broadcast = await repo.create_broadcast(
-                conn,
-                admin_id=user.id,
-                payload=data["payload"],
-                audience=audience,
-                region=region,
-                priority=priority,
-                send_at=send_at,
-                now=now,
-                progress_chat_id=user.chat_id,
-                progress_message_id=progress.message_id,
+
+@router.callback_query(BroadcastFlow.audience, FlowCb.filter(F.a == "ok"))
+async def toggle_okrug(
+    callback: CallbackQuery,
+    callback_data: FlowCb,
+    state: FSMContext,
+    region: Region,
+    user: User,
+) -> None:
+    slug = callback_data.v
+    if slug not in {o.slug for o in region.okrugs}:
+        await stale(callback)
+        return
+    data = await state.get_data()
+    chosen = set(data.get("okrugs", []))
+    chosen ^= {slug}
+    await state.update_data(okrugs=sorted(chosen))
+    await callback.answer()
+    await render(
+        callback,
+        _("Choose okrugs, then press «Done»:"),
+        okrug_keyboard(region, chosen, user.language),
+    )
+
+
+@router.callback_query(BroadcastFlow.audience, FlowCb.filter(F.a == "okd"))
+async def okrugs_done(
+    callback: CallbackQuery, state: FSMContext, db: Database, region: Region, user: User
+) -> None:
+    chosen = tuple((await state.get_data()).get("okrugs", []))
+    if not chosen:
+        await callback.answer(_("Choose at least one okrug."), show_alert=True)
+        return
+    await callback.answer()
+    await audience_chosen(callback, state, db, region, user, repo.Audience("okrug", chosen))
+
+
+@router.callback_query(BroadcastFlow.audience, FlowCb.filter(F.a.in_({"lang", "topic"})))
+async def value_chosen(
+    callback: CallbackQuery,
+    callback_data: FlowCb,
+    state: FSMContext,
+    db: Database,
+    region: Region,
+    user: User,
+) -> None:
+    value = callback_data.v
+    if callback_data.a == "lang" and value in ("ru", "en"):
+        audience = repo.Audience("language", (value,))
+    elif callback_data.a == "topic" and value in TOPICS:
+        audience = repo.Audience("topic", (value,))
+    else:
+        await stale(callback)
+        return
+    await callback.answer()
+    await audience_chosen(callback, state, db, region, user, audience)
+
+
+@router.message(BroadcastFlow.districts, F.text)
+async def got_districts(
+    message: Message, state: FSMContext, db: Database, region: Region, user: User
+) -> None:
+    if (message.text or "").startswith("/"):
+        await message.answer(_("Send district names separated by commas, or /cancel."))
+        return
+    found: list[str] = []
+    unknown: list[str] = []
+    for part in re.split(r"[,;\n]+", message.text or ""):
+        name = part.strip()
+        if not name:
+            continue
+        district = region.find_district(name)
+        if district is None:
+            exact = resolve(name, region).exact
+            if exact is not None and exact.kind == "district":
+                district = region.district(exact.slug)
+        if district is None:
+            unknown.append(name)
+        elif district.slug not in found:
+            found.append(district.slug)
+    if unknown or not found:
+        await message.answer(
+            _("I don't know these districts: {names}. Send the names again.").format(
+                names=", ".join(f"«{html.escape(n, quote=False)}»" for n in unknown) or "—"
             )
+        )
+        return
+    await state.set_state(BroadcastFlow.audience)
+    await audience_chosen(message, state, db, region, user, repo.Audience("district", tuple(found)))
+
+
+async def time_chosen(
+    target: Message | CallbackQuery, state: FSMContext, send_at: datetime | None
+) -> None:
+    await state.update_data(send_at=send_at.isoformat() if send_at else None)
+    await state.set_state(BroadcastFlow.priority)
+    items = [
+        (_("Normal"), FlowCb(a="pri", v="n")),
+        (_("⚡ Urgent (ahead of digests)"), FlowCb(a="pri", v="u")),
+    ]
+    await _show(target, _("Priority?"), _choice_keyboard(items, 1))
+
+
+@router.callback_query(BroadcastFlow.time, FlowCb.filter(F.a == "now"))
+async def send_now(callback: CallbackQuery, state: FSMContext) -> None:
+    await callback.answer()
+    await time_chosen(callback, state, None)
+
+
+@router.message(BroadcastFlow.time, F.text)
+async def got_time(message: Message, state: FSMContext, clock: Clock, user: User) -> None:
+    text = message.text or ""
+    if text.strip().lower() in ("now", "сейчас"):
+        await time_chosen(message, state, None)
+        return
+    when = parse_send_time(text, clock.now(), user.timezone)
+    if when is None:
+        await message.answer(
+            _("Send the time as HH:MM (e.g. 18:30 or «tomorrow 09:00»), or press «Now».")
+        )
+        return
+    await time_chosen(message, state, when)
+
+
+@router.callback_query(BroadcastFlow.priority, FlowCb.filter(F.a == "pri"))
+async def choose_priority(
+    callback: CallbackQuery,
+    callback_data: FlowCb,
+    state: FSMContext,
+    db: Database,
+    region: Region,
+    user: User,
+) -> None:
+    if callback_data.v not in ("n", "u"):
+        await stale(callback)
+        return
+    urgent = callback_data.v == "u"
+    await state.update_data(urgent=urgent)
+    await state.set_state(BroadcastFlow.confirm)
+    data = await state.get_data()
+    audience = repo.Audience.from_json(data["audience"])
+    async with db.transaction() as conn:
+        count = await repo.count_audience(conn, audience, region)
+    when = (
+        datetime.fromisoformat(data["send_at"])
+        .astimezone(ZoneInfo(user.timezone))
+        .strftime("%d.%m.%Y %H:%M")
+        if data.get("send_at")
+        else _("now")
+    )
+    text = _(
+        "Ready to broadcast the message above.\n\n"
+        "Audience: {audience}\nRecipients: {n}\nWhen: {when}\nPriority: {priority}\n\n"
+        "Send it?"
+    ).format(
+        audience=audience_label(audience, region, user.language),
+        n=count,
+        when=when,
+        priority=_("urgent") if urgent else _("normal"),
+    )
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("✅ Send"), callback_data=FlowCb(a="send"))
+    kb.button(text=_("✖ Cancel"), callback_data=FlowCb(a="cancel"))
+    await callback.answer()
+    await render(callback, text, kb.as_markup())
+
+
+@router.callback_query(BroadcastFlow.confirm, FlowCb.filter(F.a == "send"))
+async def confirm(
+    callback: CallbackQuery,
+    state: FSMContext,
+    db: Database,
+    region: Region,
+    clock: Clock,
+    user: User,
+    bot: Bot,
+) -> None:
+    data = await state.get_data()
+    await state.clear()
+    audience = repo.Audience.from_json(data["audience"])
+    now = clock.now()
+    send_at = datetime.fromisoformat(data["send_at"]) if data.get("send_at") else now
+    if send_at < now:
+        send_at = now
+    priority = repo.PRIORITY_URGENT if data.get("urgent") else repo.PRIORITY_NORMAL
+    await callback.answer(_("Queued"))
+    await render(callback, _("✅ Confirmed."))
+    progress = await bot.send_message(user.chat_id, _("📣 Queuing the broadcast…"))
+    async with db.transaction() as conn:
+        broadcast = await repo.create_broadcast(
+            conn,
+            admin_id=user.id,
+            payload=data["payload"],
+            audience=audience,
+            region=region,
+            priority=priority,
+            send_at=send_at,
+            now=now,
+            progress_chat_id=user.chat_id,
+            progress_message_id=progress.message_id,
+        )
+        await repo.audit(
+            conn,
+            user.id,
+            "broadcast.create",
+            now,
+            broadcast_id=broadcast.id,
+            audience=audience.to_json(),
+            recipients=broadcast.recipients,
+            send_at=send_at.isoformat(),
+            priority=priority,
+            payload=data["payload"],
+        )
+    if broadcast.recipients == 0:
+        async with db.transaction() as conn:
+            await repo.finish_broadcast(conn, broadcast.id, now)
+        await progress.edit_text(_("Nobody matches this audience any more; nothing was sent."))
+        return
+    await update_broadcast_progress(bot, db, clock, min_interval=0, only=broadcast.id)
+
+
+@router.message(StateFilter(BroadcastFlow.audience, BroadcastFlow.priority, BroadcastFlow.confirm))
+async def use_buttons(message: Message) -> None:
+    await message.answer(_("Use the buttons above, or /cancel."))
+
+
+@router.callback_query(FlowCb.filter(F.a == "cancel"), flow_states)
+async def cancel_button(callback: CallbackQuery, state: FSMContext) -> None:
+    await state.clear()
+    await callback.answer()
+    await render(callback, _("Broadcast cancelled. Nothing was sent."))
+
+
+@router.callback_query(FlowCb.filter())
+async def out_of_step(callback: CallbackQuery) -> None:
+    await stale(callback)
+
+
+# -- the progress message's stop button -------------------------------------------
+
+
+@router.callback_query(BroadcastCb.filter(F.a == "stop"))
+async def ask_stop(callback: CallbackQuery, callback_data: BroadcastCb, db: Database) -> None:
+    async with db.transaction() as conn:
+        broadcast = await repo.get_broadcast(conn, callback_data.i)
+    if broadcast is None or broadcast.state not in ("scheduled", "sending"):
+        await callback.answer(_("This broadcast has already finished."), show_alert=True)
+        return
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("⏹ Yes, stop it"), callback_data=BroadcastCb(a="halt", i=broadcast.id))
+    kb.button(text=_("Keep sending"), callback_data=BroadcastCb(a="keep", i=broadcast.id))
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=kb.as_markup())
+
+
+@router.callback_query(BroadcastCb.filter(F.a == "keep"))
+async def keep(
+    callback: CallbackQuery, callback_data: BroadcastCb, bot: Bot, db: Database, clock: Clock
+) -> None:
+    await callback.answer()
+    async with db.transaction() as conn:
+        await repo.save_progress(conn, callback_data.i, "", clock.now())
+    await update_broadcast_progress(bot, db, clock, min_interval=0, only=callback_data.i)
+
+
+@router.callback_query(BroadcastCb.filter(F.a == "halt"))
+async def halt(
+    callback: CallbackQuery,
+    callback_data: BroadcastCb,
+    db: Database,
+    clock: Clock,
+    user: User,
+) -> None:
+    now = clock.now()
+    async with db.transaction() as conn:
+        stopped, dropped = await repo.stop_broadcast(conn, callback_data.i, now)
+        if stopped:
             await repo.audit(
                 conn,
                 user.id,
-                "broadcast.create",
+                "broadcast.stop",
                 now,
-                broadcast_id=broadcast.id,
-                audience=audience.to_json(),
-                recipients=broadcast.recipients,
-                send_at=send_at.isoformat(),
-                priority=priority,
-                payload=data["payload"],
+                broadcast_id=callback_data.i,
+                dropped=dropped,
             )
-        if broadcast.recipients == 0:
-            async with db.transaction() as conn:
-                await repo.finish_broadcast(conn, broadcast.id, now)
-            await progress.edit_text(_("Nobody matches this audience any more; nothing was sent."))
-            return
-        await update_broadcast_progress(bot, db, clock, min_interval=0, only=broadcast.id)
-
-    @router.message(
-        StateFilter(BroadcastFlow.audience, BroadcastFlow.priority, BroadcastFlow.confirm)
-    )
-    async def use_buttons(message: Message) -> None:
-        await message.answer(_("Use the buttons above, or /cancel."))
-
-    @router.callback_query(FlowCb.filter(F.a == "cancel"), flow_states)
-    async def cancel_button(callback: CallbackQuery, state: FSMContext) -> None:
-        await state.clear()
-        await callback.answer()
-        await render(callback, _("Broadcast cancelled. Nothing was sent."))
-
-    @router.callback_query(FlowCb.filter())
-    async def out_of_step(callback: CallbackQuery) -> None:
-        await stale(callback)
-
-    # -- the progress message's stop button -------------------------------------------
-
-    @router.callback_query(BroadcastCb.filter(F.a == "stop"))
-    async def ask_stop(callback: CallbackQuery, callback_data: BroadcastCb, db: Database) -> None:
-        async with db.transaction() as conn:
-            broadcast = await repo.get_broadcast(conn, callback_data.i)
-        if broadcast is None or broadcast.state not in ("scheduled", "sending"):
-            await callback.answer(_("This broadcast has already finished."), show_alert=True)
-            return
-        kb = InlineKeyboardBuilder()
-        kb.button(text=_("⏹ Yes, stop it"), callback_data=BroadcastCb(a="halt", i=broadcast.id))
-        kb.button(text=_("Keep sending"), callback_data=BroadcastCb(a="keep", i=broadcast.id))
-        await callback.answer()
-        if isinstance(callback.message, Message):
-            await callback.message.edit_reply_markup(reply_markup=kb.as_markup())
-
-    @router.callback_query(BroadcastCb.filter(F.a == "keep"))
-    async def keep(
-        callback: CallbackQuery, callback_data: BroadcastCb, bot: Bot, db: Database, clock: Clock
-    ) -> None:
-        await callback.answer()
-        async with db.transaction() as conn:
-            await repo.save_progress(conn, callback_data.i, "", clock.now())
-        await update_broadcast_progress(bot, db, clock, min_interval=0, only=callback_data.i)
-
-    @router.callback_query(BroadcastCb.filter(F.a == "halt"))
-    async def halt(
-        callback: CallbackQuery,
-        callback_data: BroadcastCb,
-        db: Database,
-        clock: Clock,
-        user: User,
-    ) -> None:
-        now = clock.now()
-        async with db.transaction() as conn:
-            stopped, dropped = await repo.stop_broadcast(conn, callback_data.i, now)
-            if stopped:
-                await repo.audit(
-                    conn,
-                    user.id,
-                    "broadcast.stop",
-                    now,
-                    broadcast_id=callback_data.i,
-                    dropped=dropped,
-                )
-            broadcast = await repo.get_broadcast(conn, callback_data.i)
-            numbers = (await repo.progress_of(conn, [callback_data.i]))[callback_data.i]
-        if not stopped or broadcast is None:
-            await callback.answer(_("This broadcast has already finished."), show_alert=True)
-            return
-        await callback.answer(_("Stopped"))
-        text = progress_text(broadcast, numbers, translator(user.language), now)
-        async with db.transaction() as conn:
-            await repo.save_progress(conn, broadcast.id, text, now)
-        await render(callback, text)
-
-    return router
+        broadcast = await repo.get_broadcast(conn, callback_data.i)
+        numbers = (await repo.progress_of(conn, [callback_data.i]))[callback_data.i]
+    if not stopped or broadcast is None:
+        await callback.answer(_("This broadcast has already finished."), show_alert=True)
+        return
+    await callback.answer(_("Stopped"))
+    text = progress_text(broadcast, numbers, translator(user.language), now)
+    async with db.transaction() as conn:
+        await repo.save_progress(conn, broadcast.id, text, now)
+    await render(callback, text)
 
 
 async def _show(

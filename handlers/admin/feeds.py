@@ -32,7 +32,7 @@ from digests.region import Region
 from handlers.admin.callbacks import FeedCb
 from handlers.common import render, stale
 
-__all__ = ["PAGE_SIZE", "FeedCheck", "build_feeds_router", "check_feed"]
+__all__ = ["PAGE_SIZE", "FeedCheck", "check_feed", "router"]
 
 PAGE_SIZE = 8
 _SAMPLE_TITLES = 5
@@ -166,246 +166,247 @@ def detail_keyboard(feed: repo.Feed, page: int) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def build_feeds_router() -> Router:
-    router = Router(name="admin-feeds")
+router = Router(name="admin-feeds")
 
-    async def list_view(
-        db: Database, clock: Clock, region: Region, user: User, page: int
-    ) -> tuple[str, InlineKeyboardMarkup]:
-        async with db.transaction() as conn:
-            feeds = await repo.list_feeds(conn)
-            per_day = await repo.articles_per_day(conn, clock.now())
-        pages = max(1, (len(feeds) + PAGE_SIZE - 1) // PAGE_SIZE)
-        page = min(max(page, 0), pages - 1)
-        shown = feeds[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-        broken = sum(1 for f in feeds if f.enabled and f.broken)
-        head = _("📡 Feeds: {n}, broken {broken}. Page {page} of {pages}.").format(
-            n=len(feeds), broken=broken, page=page + 1, pages=pages
-        )
-        lines = [head, ""]
-        lines += [feed_line(f, per_day.get(f.id, 0.0), region, user) for f in shown]
-        if not feeds:
-            lines.append(_("No feeds yet."))
-        kb = InlineKeyboardBuilder()
-        for feed in shown:
-            kb.button(text=f"#{feed.id}", callback_data=FeedCb(a="show", i=feed.id, p=page))
-        kb.adjust(4)
-        nav = InlineKeyboardBuilder()
-        if page > 0:
-            nav.button(text="«", callback_data=FeedCb(a="list", p=page - 1))
-        if page + 1 < pages:
-            nav.button(text="»", callback_data=FeedCb(a="list", p=page + 1))
-        nav.button(text=_("➕ Add a feed"), callback_data=FeedCb(a="add", p=page))
-        kb.attach(nav)
-        return "\n".join(lines), kb.as_markup()
 
-    async def detail_view(
-        db: Database, clock: Clock, region: Region, user: User, feed_id: int, page: int
-    ) -> tuple[str, InlineKeyboardMarkup] | None:
-        async with db.transaction() as conn:
-            feed = await repo.get_feed(conn, feed_id)
-            per_day = await repo.articles_per_day(conn, clock.now())
-        if feed is None:
-            return None
-        return feed_detail(feed, per_day.get(feed.id, 0.0), region, user), detail_keyboard(
-            feed, page
-        )
+async def list_view(
+    db: Database, clock: Clock, region: Region, user: User, page: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    async with db.transaction() as conn:
+        feeds = await repo.list_feeds(conn)
+        per_day = await repo.articles_per_day(conn, clock.now())
+    pages = max(1, (len(feeds) + PAGE_SIZE - 1) // PAGE_SIZE)
+    page = min(max(page, 0), pages - 1)
+    shown = feeds[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    broken = sum(1 for f in feeds if f.enabled and f.broken)
+    head = _("📡 Feeds: {n}, broken {broken}. Page {page} of {pages}.").format(
+        n=len(feeds), broken=broken, page=page + 1, pages=pages
+    )
+    lines = [head, ""]
+    lines += [feed_line(f, per_day.get(f.id, 0.0), region, user) for f in shown]
+    if not feeds:
+        lines.append(_("No feeds yet."))
+    kb = InlineKeyboardBuilder()
+    for feed in shown:
+        kb.button(text=f"#{feed.id}", callback_data=FeedCb(a="show", i=feed.id, p=page))
+    kb.adjust(4)
+    nav = InlineKeyboardBuilder()
+    if page > 0:
+        nav.button(text="«", callback_data=FeedCb(a="list", p=page - 1))
+    if page + 1 < pages:
+        nav.button(text="»", callback_data=FeedCb(a="list", p=page + 1))
+    nav.button(text=_("➕ Add a feed"), callback_data=FeedCb(a="add", p=page))
+    kb.attach(nav)
+    return "\n".join(lines), kb.as_markup()
 
-    @router.message(Command("feeds"))
-    async def show_feeds(
-        message: Message,
-        command: CommandObject,
-        db: Database,
-        clock: Clock,
-        region: Region,
-        user: User,
-    ) -> None:
-        arg = (command.args or "").strip()
-        page = int(arg) - 1 if arg.isdigit() else 0
-        text, markup = await list_view(db, clock, region, user, page)
-        await message.answer(text, reply_markup=markup)
 
-    async def add_feed(
-        message: Message,
-        text: str,
-        db: Database,
-        clock: Clock,
-        settings: Settings,
-        region: Region,
-        user: User,
-    ) -> bool:
-        """Validate and add; returns False (with the reason shown) if refused."""
-        url, _sep, rest = text.strip().partition(" ")
-        binding = CITY
-        if rest.strip():
-            try:
-                binding = parse_binding(rest)
-            except ValueError as exc:
-                await message.answer(
-                    _("Unknown binding: {error}. Use city, an okrug or a district.").format(
-                        error=html.escape(str(exc))
-                    )
-                )
-                return False
-        if not url:
-            await message.answer(_("Send the feed address: /addfeed URL [okrug or district]"))
-            return False
-        now = clock.now()
-        async with db.transaction() as conn:
-            existing = await repo.get_feed_by_url(conn, url)
-        if existing is not None and existing.enabled:
+async def detail_view(
+    db: Database, clock: Clock, region: Region, user: User, feed_id: int, page: int
+) -> tuple[str, InlineKeyboardMarkup] | None:
+    async with db.transaction() as conn:
+        feed = await repo.get_feed(conn, feed_id)
+        per_day = await repo.articles_per_day(conn, clock.now())
+    if feed is None:
+        return None
+    return feed_detail(feed, per_day.get(feed.id, 0.0), region, user), detail_keyboard(feed, page)
+
+
+@router.message(Command("feeds"))
+async def show_feeds(
+    message: Message,
+    command: CommandObject,
+    db: Database,
+    clock: Clock,
+    region: Region,
+    user: User,
+) -> None:
+    arg = (command.args or "").strip()
+    page = int(arg) - 1 if arg.isdigit() else 0
+    text, markup = await list_view(db, clock, region, user, page)
+    await message.answer(text, reply_markup=markup)
+
+
+async def add_feed(
+    message: Message,
+    text: str,
+    db: Database,
+    clock: Clock,
+    settings: Settings,
+    region: Region,
+    user: User,
+) -> bool:
+    """Validate and add; returns False (with the reason shown) if refused."""
+    url, _sep, rest = text.strip().partition(" ")
+    binding = CITY
+    if rest.strip():
+        try:
+            binding = parse_binding(rest)
+        except ValueError as exc:
             await message.answer(
-                _("This feed is already on the list as #{id}.").format(id=existing.id)
+                _("Unknown binding: {error}. Use city, an okrug or a district.").format(
+                    error=html.escape(str(exc))
+                )
             )
             return False
-        await message.answer(_("Checking {url}…").format(url=html.escape(url)))
-        check = await check_feed(url, settings, now)
-        if check.ingested is None:
-            async with db.transaction() as conn:
-                await admin_repo.audit(
-                    conn, user.id, "feed.add_refused", now, url=url, reason=check.problem
-                )
-            await message.answer(
-                _("❌ Feed not added. {reason}").format(reason=html.escape(check.problem or ""))
-            )
-            return False
-        ingested = check.ingested
-        source = FeedSource(url=url, binding=binding, name=ingested.title or url)
+    if not url:
+        await message.answer(_("Send the feed address: /addfeed URL [okrug or district]"))
+        return False
+    now = clock.now()
+    async with db.transaction() as conn:
+        existing = await repo.get_feed_by_url(conn, url)
+    if existing is not None and existing.enabled:
+        await message.answer(_("This feed is already on the list as #{id}.").format(id=existing.id))
+        return False
+    await message.answer(_("Checking {url}…").format(url=html.escape(url)))
+    check = await check_feed(url, settings, now)
+    if check.ingested is None:
         async with db.transaction() as conn:
-            feed = await repo.add_feed(conn, source, now, origin="admin")
             await admin_repo.audit(
-                conn, user.id, "feed.add", now, feed_id=feed.id, url=url, binding=str(binding)
+                conn, user.id, "feed.add_refused", now, url=url, reason=check.problem
             )
-        titles = "\n".join(f"• {html.escape(a.title)}" for a in ingested.articles[:_SAMPLE_TITLES])
         await message.answer(
-            _(
-                "✅ Feed #{id} added: {name} ({binding}), {n} items now. The first ones:\n{titles}"
-            ).format(
-                id=feed.id,
-                name=html.escape(feed.title),
-                binding=_binding_label(binding, region, user.language),
-                n=len(ingested.articles),
-                titles=titles,
-            )
+            _("❌ Feed not added. {reason}").format(reason=html.escape(check.problem or ""))
         )
-        return True
+        return False
+    ingested = check.ingested
+    source = FeedSource(url=url, binding=binding, name=ingested.title or url)
+    async with db.transaction() as conn:
+        feed = await repo.add_feed(conn, source, now, origin="admin")
+        await admin_repo.audit(
+            conn, user.id, "feed.add", now, feed_id=feed.id, url=url, binding=str(binding)
+        )
+    titles = "\n".join(f"• {html.escape(a.title)}" for a in ingested.articles[:_SAMPLE_TITLES])
+    await message.answer(
+        _(
+            "✅ Feed #{id} added: {name} ({binding}), {n} items now. The first ones:\n{titles}"
+        ).format(
+            id=feed.id,
+            name=html.escape(feed.title),
+            binding=_binding_label(binding, region, user.language),
+            n=len(ingested.articles),
+            titles=titles,
+        )
+    )
+    return True
 
-    @router.message(Command("addfeed"))
-    async def add_command(
-        message: Message,
-        command: CommandObject,
-        db: Database,
-        clock: Clock,
-        settings: Settings,
-        region: Region,
-        user: User,
-    ) -> None:
-        if not command.args:
-            await message.answer(_("Send the feed address: /addfeed URL [okrug or district]"))
-            return
-        await add_feed(message, command.args, db, clock, settings, region, user)
 
-    @router.message(Command("cancel"), StateFilter(AddFeed.url))
-    async def cancel_add(message: Message, state: FSMContext) -> None:
+@router.message(Command("addfeed"))
+async def add_command(
+    message: Message,
+    command: CommandObject,
+    db: Database,
+    clock: Clock,
+    settings: Settings,
+    region: Region,
+    user: User,
+) -> None:
+    if not command.args:
+        await message.answer(_("Send the feed address: /addfeed URL [okrug or district]"))
+        return
+    await add_feed(message, command.args, db, clock, settings, region, user)
+
+
+@router.message(Command("cancel"), StateFilter(AddFeed.url))
+async def cancel_add(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(_("Cancelled."))
+
+
+@router.message(AddFeed.url, F.text)
+async def got_url(
+    message: Message,
+    state: FSMContext,
+    db: Database,
+    clock: Clock,
+    settings: Settings,
+    region: Region,
+    user: User,
+) -> None:
+    text = message.text or ""
+    if text.startswith("/"):
+        await message.answer(_("Send the feed address, or /cancel."))
+        return
+    if await add_feed(message, text, db, clock, settings, region, user):
         await state.clear()
-        await message.answer(_("Cancelled."))
+    else:
+        await message.answer(_("Send another address, or /cancel."))
 
-    @router.message(AddFeed.url, F.text)
-    async def got_url(
-        message: Message,
-        state: FSMContext,
-        db: Database,
-        clock: Clock,
-        settings: Settings,
-        region: Region,
-        user: User,
-    ) -> None:
-        text = message.text or ""
-        if text.startswith("/"):
-            await message.answer(_("Send the feed address, or /cancel."))
-            return
-        if await add_feed(message, text, db, clock, settings, region, user):
-            await state.clear()
-        else:
-            await message.answer(_("Send another address, or /cancel."))
 
-    @router.callback_query(FeedCb.filter())
-    async def feed_button(
-        callback: CallbackQuery,
-        callback_data: FeedCb,
-        state: FSMContext,
-        db: Database,
-        clock: Clock,
-        region: Region,
-        user: User,
-    ) -> None:
-        action, feed_id, page = callback_data.a, callback_data.i, callback_data.p
-        now = clock.now()
-        if action == "list":
-            await callback.answer()
-            await render(callback, *await list_view(db, clock, region, user, page))
-            return
-        if action == "add":
-            await state.set_state(AddFeed.url)
-            await callback.answer()
-            await render(
-                callback,
-                _(
-                    "Send the feed address, optionally followed by its okrug or district, "
-                    "e.g. «https://example.ru/rss.xml Хамовники». /cancel to stop."
-                ),
-            )
-            return
-        async with db.transaction() as conn:
-            feed = await repo.get_feed(conn, feed_id)
-        if feed is None:
-            await stale(callback)
-            return
-        if action == "show":
-            view = await detail_view(db, clock, region, user, feed_id, page)
-            await callback.answer()
-            if view is not None:
-                await render(callback, *view)
-            return
-        if action == "rm":
-            kb = InlineKeyboardBuilder()
-            kb.button(text=_("🗑 Yes, remove"), callback_data=FeedCb(a="rmok", i=feed_id, p=page))
-            kb.button(text=_("Keep it"), callback_data=FeedCb(a="show", i=feed_id, p=page))
-            await callback.answer()
-            await render(
-                callback,
-                _("Remove feed #{id} «{name}» and all its articles? This cannot be undone.").format(
-                    id=feed.id, name=html.escape(feed.title or feed.url)
-                ),
-                kb.as_markup(),
-            )
-            return
-        if action not in ("pause", "resume", "poll", "rmok"):
-            await stale(callback)
-            return
-        async with db.transaction() as conn:
-            if action == "pause":
-                await repo.set_enabled(conn, feed_id, False, now)
-                answer = _("Paused")
-            elif action == "resume":
-                await repo.set_enabled(conn, feed_id, True, now)
-                answer = _("Resumed")
-            elif action == "poll":
-                await repo.poll_now(conn, feed_id, now)
-                answer = _("It will be polled in the next cycle")
-            else:
-                await repo.remove_feed(conn, feed_id)
-                answer = _("Removed")
-            action_name = "remove" if action == "rmok" else action
-            await admin_repo.audit(
-                conn, user.id, f"feed.{action_name}", now, feed_id=feed_id, url=feed.url
-            )
-        await callback.answer(answer)
-        if action == "rmok":
-            await render(callback, *await list_view(db, clock, region, user, page))
-            return
+@router.callback_query(FeedCb.filter())
+async def feed_button(
+    callback: CallbackQuery,
+    callback_data: FeedCb,
+    state: FSMContext,
+    db: Database,
+    clock: Clock,
+    region: Region,
+    user: User,
+) -> None:
+    action, feed_id, page = callback_data.a, callback_data.i, callback_data.p
+    now = clock.now()
+    if action == "list":
+        await callback.answer()
+        await render(callback, *await list_view(db, clock, region, user, page))
+        return
+    if action == "add":
+        await state.set_state(AddFeed.url)
+        await callback.answer()
+        await render(
+            callback,
+            _(
+                "Send the feed address, optionally followed by its okrug or district, "
+                "e.g. «https://example.ru/rss.xml Хамовники». /cancel to stop."
+            ),
+        )
+        return
+    async with db.transaction() as conn:
+        feed = await repo.get_feed(conn, feed_id)
+    if feed is None:
+        await stale(callback)
+        return
+    if action == "show":
         view = await detail_view(db, clock, region, user, feed_id, page)
+        await callback.answer()
         if view is not None:
             await render(callback, *view)
-
-    return router
+        return
+    if action == "rm":
+        kb = InlineKeyboardBuilder()
+        kb.button(text=_("🗑 Yes, remove"), callback_data=FeedCb(a="rmok", i=feed_id, p=page))
+        kb.button(text=_("Keep it"), callback_data=FeedCb(a="show", i=feed_id, p=page))
+        await callback.answer()
+        await render(
+            callback,
+            _("Remove feed #{id} «{name}» and all its articles? This cannot be undone.").format(
+                id=feed.id, name=html.escape(feed.title or feed.url)
+            ),
+            kb.as_markup(),
+        )
+        return
+    if action not in ("pause", "resume", "poll", "rmok"):
+        await stale(callback)
+        return
+    async with db.transaction() as conn:
+        if action == "pause":
+            await repo.set_enabled(conn, feed_id, False, now)
+            answer = _("Paused")
+        elif action == "resume":
+            await repo.set_enabled(conn, feed_id, True, now)
+            answer = _("Resumed")
+        elif action == "poll":
+            await repo.poll_now(conn, feed_id, now)
+            answer = _("It will be polled in the next cycle")
+        else:
+            await repo.remove_feed(conn, feed_id)
+            answer = _("Removed")
+        action_name = "remove" if action == "rmok" else action
+        await admin_repo.audit(
+            conn, user.id, f"feed.{action_name}", now, feed_id=feed_id, url=feed.url
+        )
+    await callback.answer(answer)
+    if action == "rmok":
+        await render(callback, *await list_view(db, clock, region, user, page))
+        return
+    view = await detail_view(db, clock, region, user, feed_id, page)
+    if view is not None:
+        await render(callback, *view)

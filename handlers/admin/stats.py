@@ -15,19 +15,17 @@ from bot.storage import Database
 from bot.storage import admin as repo
 from bot.storage.users import User
 
-__all__ = ["build_stats_router"]
+__all__ = ["router"]
 
 
-def build_stats_router() -> Router:
-    router = Router(name="admin-stats")
+router = Router(name="admin-stats")
 
-    @router.message(Command("stats"))
-    async def show_stats(message: Message, db: Database, clock: Clock, user: User) -> None:
-        now = clock.now()
-        async with db.transaction() as conn:
-            stats = await repo.collect_stats(conn, now)
-            await repo.audit(conn, user.id, "stats.view", now)
-        text = format_stats(stats, translator(user.language), user.language)
-        await message.answer(html.escape(text, quote=False))
 
-    return router
+@router.message(Command("stats"))
+async def show_stats(message: Message, db: Database, clock: Clock, user: User) -> None:
+    now = clock.now()
+    async with db.transaction() as conn:
+        stats = await repo.collect_stats(conn, now)
+        await repo.audit(conn, user.id, "stats.view", now)
+    text = format_stats(stats, translator(user.language), user.language)
+    await message.answer(html.escape(text, quote=False))

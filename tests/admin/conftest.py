@@ -1,6 +1,5 @@
-"""Admin tests: the real dispatcher with the admin router wired as the lead will wire it
-(``build_router(extra=[build_admin_router()])``, before the fallback), polling the fake
-Telegram server; the sender driven against the same fake and database."""
+"""Admin tests: the real dispatcher (the admin router among the others, as the app wires it)
+polling the fake Telegram server; the sender driven against the same fake and database."""
 
 from __future__ import annotations
 
@@ -12,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from aiogram import Bot, Router
+from aiogram import Bot
 from aiogram.enums import ParseMode
 
 from bot.admin import progress_hook
@@ -25,7 +24,6 @@ from bot.storage import Database
 from bot.storage import users as users_repo
 from bot.storage.users import SubscriptionKind
 from bot.testing import FakeTelegram, FakeUser, StoredMessage
-from handlers.admin import build_admin_router
 from tests.handlers.conftest import START, Harness, _Collect
 
 ADMIN = 500
@@ -99,17 +97,6 @@ class AdminHarness(Harness):
                 await users_repo.mark_inactive(conn, uid, "blocked", now)
 
 
-def _with_admin(original: Any) -> Any:
-    def build_router(extra: Iterable[Router] = ()) -> Router:
-        extra = list(extra)
-        if not any(r.name == "admin" for r in extra):
-            extra.insert(0, build_admin_router())
-        root: Router = original(extra=extra)
-        return root
-
-    return build_router
-
-
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(START)
@@ -126,12 +113,7 @@ def settings(sqlite_url: str) -> Settings:
 
 
 @pytest.fixture
-async def h(
-    db: Database, settings: Settings, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[AdminHarness]:
-    import handlers
-
-    monkeypatch.setattr(handlers, "build_router", _with_admin(handlers.build_router))
+async def h(db: Database, settings: Settings, clock: FixedClock) -> AsyncIterator[AdminHarness]:
     async with FakeTelegram() as fake:
         harness = AdminHarness(fake=fake, settings=settings, db=db, clock=clock)
         harness.bot = fake.make_bot(
