@@ -1,6 +1,7 @@
 """Assembling the bot: Bot, Dispatcher, middlewares and routers.
 
-Dependencies reach handlers through the dispatcher's workflow data: ``db``, ``settings``,
+Dependencies reach handlers through the dispatcher's workflow data: the services of
+:class:`bot.services.ServiceSet` by name (``subscriptions``, ``preferences``...), ``settings``,
 ``clock``, ``region`` (and ``user``, set per update by :class:`UserMiddleware`).
 """
 
@@ -19,6 +20,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.i18n import UserLocaleMiddleware, create_i18n
 from bot.middlewares import UserMiddleware
+from bot.services import ServiceSet
 from bot.storage import Database
 from digests.region import load_region
 
@@ -56,12 +58,16 @@ def build_dispatcher(
 ) -> Dispatcher:
     from handlers import root_router
 
+    clock = clock or SystemClock()
+    region = load_region()
+    services = ServiceSet.create(db, settings, clock, region)
     dp = Dispatcher(
         storage=storage or MemoryStorage(),
         db=db,
         settings=settings,
-        clock=clock or SystemClock(),
-        region=load_region(),
+        clock=clock,
+        region=region,
+        **services.workflow_data(),
     )
     dp.update.outer_middleware(UserMiddleware())
     UserLocaleMiddleware(create_i18n(settings.default_language)).setup(dp)

@@ -20,7 +20,6 @@ from typing import Any, TextIO
 
 from bot.clock import SystemClock
 from bot.config import Settings, load_settings
-from bot.digesting import digest_request, render, render_nothing_new, user_digest
 from bot.errors import ConfigError, NewsBotError, UsageError
 from bot.feeds.errors import SourcesError
 from bot.feeds.fetch import Fetcher
@@ -40,11 +39,12 @@ from bot.ingest import (
     ingest_file,
     understand_article,
 )
+from bot.services.digests import DigestService
 from bot.services.feeds import fetch_policy
+from bot.services.subscriptions import Subscriptions
 from bot.storage import Database
 from bot.storage import feeds as feeds_repo
 from bot.storage.articles import exported_articles
-from bot.storage.users import Subscriptions
 from digests.region import load_region
 from digests.render import html_to_text
 from digests.topics import TOPICS
@@ -252,18 +252,16 @@ async def cmd_digest(args: argparse.Namespace, settings: Settings, out: TextIO) 
     unknown = set(args.topic or ()) - set(TOPICS)
     if unknown:
         raise UsageError(f"unknown topic(s) {sorted(unknown)}: choose from {', '.join(TOPICS)}")
-    now = SystemClock().now()
-    request = digest_request(
-        Subscriptions(frozenset(districts), frozenset(okrugs), frozenset(args.topic or ())),
-        args.lang,
-        now - parse_duration(args.since),
-        now,
-        cap=settings.digest_cap,
-    )
+    subs = Subscriptions(frozenset(districts), frozenset(okrugs), frozenset(args.topic or ()))
+    since = parse_duration(args.since)
     db = await _open_db(settings)
-    async with db.transaction() as conn:
-        digest = await user_digest(conn, request)
-    await db.close()
+    try:
+        ready = await DigestService(db, settings, SystemClock()).preview(
+            subs, args.lang, since, settings.default_timezone
+        )
+    finally:
+        await db.close()
+    digest = ready.digest
     if args.format == "json":
         items = [
             {
@@ -284,12 +282,7 @@ async def cmd_digest(args: argparse.Namespace, settings: Settings, out: TextIO) 
             + "\n"
         )
         return 0
-    parts = (
-        render(digest, settings.default_timezone, now)
-        if not digest.is_empty
-        else [render_nothing_new(request, settings.default_timezone, now)]
-    )
-    for n, part in enumerate(parts):
+    for n, part in enumerate(ready.messages):
         if n:
             out.write("\n" + "-" * 40 + "\n")
         out.write((part if args.format == "html" else html_to_text(part)) + "\n")

@@ -8,10 +8,7 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import Chat, TelegramObject, User
 
-from bot.clock import Clock
-from bot.config import Settings
-from bot.i18n import language_for
-from bot.storage import Database, users
+from bot.services.accounts import AccountService
 
 __all__ = ["UserMiddleware"]
 
@@ -36,19 +33,8 @@ class UserMiddleware(BaseMiddleware):
             and chat is not None
             and chat.type == "private"
         ):
-            db: Database = data["db"]
-            settings: Settings = data["settings"]
-            clock: Clock = data["clock"]
-            defaults = users.UserDefaults(
-                language=language_for(tg_user.language_code, settings.default_language),
-                timezone=settings.default_timezone,
-                delivery_minute=settings.default_digest_time.hour * 60
-                + settings.default_digest_time.minute,
+            accounts: AccountService = data["accounts"]
+            data["user"], data["user_created"] = await accounts.ensure(
+                tg_user.id, chat.id, tg_user.language_code
             )
-            async with db.transaction() as conn:
-                user, created = await users.ensure_user(
-                    conn, tg_user.id, chat.id, clock.now(), defaults
-                )
-            data["user"] = user
-            data["user_created"] = created
         return await handler(event, data)

@@ -11,7 +11,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
 
-from bot.storage.users import User
+from bot.services.accounts import User
 from digests.names import Place
 from digests.region import Region
 

@@ -8,9 +8,8 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.clock import Clock
-from bot.storage import Database
-from bot.storage import users as repo
+from bot.services.accounts import User
+from bot.services.subscriptions import SubscriptionService, is_subscribed
 from digests.names import Place, resolve
 from digests.region import Region
 from handlers.callbacks import PickCb, SubCb
@@ -48,10 +47,6 @@ def places_keyboard(
     return kb.as_markup()
 
 
-def _is_subscribed(subs: repo.Subscriptions, place: Place) -> bool:
-    return place.slug in (subs.okrugs if place.kind == "okrug" else subs.districts)
-
-
 def _place_from(kind: str, slug: str, region: Region) -> Place | None:
     place = Place("okrug" if kind == "o" else "district", slug)
     return place if place_name(region, place, "ru") is not None else None
@@ -63,9 +58,10 @@ router.callback_query.filter(has_user)
 
 
 @router.message(Command("districts"))
-async def list_districts(message: Message, user: repo.User, db: Database, region: Region) -> None:
-    async with db.transaction() as conn:
-        subs = await repo.get_subscriptions(conn, user.id)
+async def list_districts(
+    message: Message, user: User, subscriptions: SubscriptionService, region: Region
+) -> None:
+    subs = await subscriptions.get(user.id)
     await send(message, subscriptions_view(region, subs, user.language))
 
 
@@ -73,15 +69,13 @@ async def list_districts(message: Message, user: repo.User, db: Database, region
 async def subscribe(
     message: Message,
     command: CommandObject,
-    user: repo.User,
-    db: Database,
+    user: User,
+    subscriptions: SubscriptionService,
     region: Region,
-    clock: Clock,
 ) -> None:
     lang = user.language
-    async with db.transaction() as conn:
-        subs = await repo.get_subscriptions(conn, user.id)
     if not command.args or not command.args.strip():
+        subs = await subscriptions.get(user.id)
         await send(message, okrugs_view(region, subs, lang, "m"))
         return
     query = escape_user_text(command.args)
@@ -89,9 +83,8 @@ async def subscribe(
     if result.exact is not None:
         place = result.exact
         name = place_name(region, place, lang)
-        async with db.transaction() as conn:
-            added = await repo.add_subscription(conn, user.id, place.kind, place.slug, clock.now())
-        if added:
+        change = await subscriptions.subscribe(user.id, place)
+        if change.changed:
             text = _("✅ You are subscribed to {place}.").format(place=name)
         else:
             text = _("You already follow {place}.").format(place=name)
@@ -119,13 +112,12 @@ async def subscribe(
 async def unsubscribe(
     message: Message,
     command: CommandObject,
-    user: repo.User,
-    db: Database,
+    user: User,
+    subscriptions: SubscriptionService,
     region: Region,
 ) -> None:
     lang = user.language
-    async with db.transaction() as conn:
-        subs = await repo.get_subscriptions(conn, user.id)
+    subs = await subscriptions.get(user.id)
     if not command.args or not command.args.strip():
         await send(message, subscriptions_view(region, subs, lang))
         return
@@ -134,11 +126,10 @@ async def unsubscribe(
     candidates: tuple[Place, ...] = (
         (result.exact,) if result.exact is not None else result.ambiguous or result.suggestions
     )
-    followed = [p for p in candidates if _is_subscribed(subs, p)]
+    followed = [p for p in candidates if is_subscribed(subs, p)]
     if len(followed) == 1 and (result.exact is not None or result.ambiguous):
         place = followed[0]
-        async with db.transaction() as conn:
-            await repo.remove_subscription(conn, user.id, place.kind, place.slug)
+        await subscriptions.unsubscribe(user.id, place)
         await message.answer(
             _("🗑 You are unsubscribed from {place}.").format(place=place_name(region, place, lang))
             + "\n"
@@ -169,10 +160,9 @@ async def unsubscribe(
 async def change_subscription(
     callback: CallbackQuery,
     callback_data: SubCb,
-    user: repo.User,
-    db: Database,
+    user: User,
+    subscriptions: SubscriptionService,
     region: Region,
-    clock: Clock,
 ) -> None:
     lang = user.language
     place = _place_from(callback_data.k, callback_data.s, region)
@@ -180,27 +170,23 @@ async def change_subscription(
         await stale(callback)
         return
     name = place_name(region, place, lang)
-    async with db.transaction() as conn:
-        if callback_data.a == "add":
-            changed = await repo.add_subscription(
-                conn, user.id, place.kind, place.slug, clock.now()
-            )
-        else:
-            changed = await repo.remove_subscription(conn, user.id, place.kind, place.slug)
-        subs = await repo.get_subscriptions(conn, user.id)
     if callback_data.a == "add":
+        change = await subscriptions.subscribe(user.id, place)
         text = (
-            _("✅ You are subscribed to {place}.") if changed else _("You already follow {place}.")
+            _("✅ You are subscribed to {place}.")
+            if change.changed
+            else _("You already follow {place}.")
         ).format(place=name)
     else:
+        change = await subscriptions.unsubscribe(user.id, place)
         text = (
             _("🗑 You are unsubscribed from {place}.")
-            if changed
+            if change.changed
             else _("You had already unsubscribed from {place}.")
         ).format(place=name)
     await callback.answer(text)
     if callback_data.r == "l":
-        await render(callback, *subscriptions_view(region, subs, lang))
+        await render(callback, *subscriptions_view(region, change.subscriptions, lang))
     else:
         await render(callback, text + "\n" + _("All your districts: /districts"))
 
@@ -209,45 +195,42 @@ async def change_subscription(
 async def pick(
     callback: CallbackQuery,
     callback_data: PickCb,
-    user: repo.User,
-    db: Database,
+    user: User,
+    subscriptions: SubscriptionService,
     region: Region,
-    clock: Clock,
 ) -> None:
     lang = user.language
     data = callback_data
     okrug_slug = data.s
     note: str | None = None
-    async with db.transaction() as conn:
-        if data.a == "d":
-            try:
-                district = region.district(data.s)
-            except KeyError:
-                await stale(callback)
-                return
-            okrug_slug = district.okrug
-            subs = await repo.get_subscriptions(conn, user.id)
-            if district.slug in subs.districts:
-                await repo.remove_subscription(conn, user.id, "district", district.slug)
-                note = _("Removed: {place}").format(place=district.name(lang))
-            else:
-                await repo.add_subscription(conn, user.id, "district", district.slug, clock.now())
-                note = _("Added: {place}").format(place=district.name(lang))
-        elif data.a in ("k", "w"):
-            try:
-                okrug = region.okrug(data.s)
-            except KeyError:
-                await stale(callback)
-                return
-            if data.a == "w":
-                subs = await repo.get_subscriptions(conn, user.id)
-                if okrug.slug in subs.okrugs:
-                    await repo.remove_subscription(conn, user.id, "okrug", okrug.slug)
-                    note = _("Removed: {place}").format(place=okrug.name(lang))
-                else:
-                    await repo.add_subscription(conn, user.id, "okrug", okrug.slug, clock.now())
-                    note = _("Added: {place}").format(place=okrug.name(lang))
-        subs = await repo.get_subscriptions(conn, user.id)
+    if data.a == "d":
+        try:
+            district = region.district(data.s)
+        except KeyError:
+            await stale(callback)
+            return
+        okrug_slug = district.okrug
+        change = await subscriptions.toggle(user.id, Place("district", district.slug))
+        subs = change.subscriptions
+        note = (_("Added: {place}") if change.subscribed else _("Removed: {place}")).format(
+            place=district.name(lang)
+        )
+    elif data.a == "w":
+        try:
+            okrug = region.okrug(data.s)
+        except KeyError:
+            await stale(callback)
+            return
+        change = await subscriptions.toggle(user.id, Place("okrug", okrug.slug))
+        subs = change.subscriptions
+        note = (_("Added: {place}") if change.subscribed else _("Removed: {place}")).format(
+            place=okrug.name(lang)
+        )
+    else:
+        if data.a == "k" and data.s not in {o.slug for o in region.okrugs}:
+            await stale(callback)
+            return
+        subs = await subscriptions.get(user.id)
     await callback.answer(note)
     if data.a == "o":
         await render(callback, *okrugs_view(region, subs, lang, data.f))

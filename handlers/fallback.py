@@ -12,7 +12,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.storage import users as repo
+from bot.services.accounts import User
 from digests.names import resolve
 from digests.region import Region
 from handlers.callbacks import SubCb
@@ -32,7 +32,7 @@ async def unknown_command(message: Message) -> None:
 
 
 @router.message(has_user, F.text)
-async def free_text(message: Message, user: repo.User, region: Region) -> None:
+async def free_text(message: Message, user: User, region: Region) -> None:
     text = message.text or ""
     markup: InlineKeyboardMarkup | None = None
     if len(text) <= 60:
@@ -69,9 +69,7 @@ async def unknown_button(callback: CallbackQuery) -> None:
 
 
 @router.errors()
-async def on_error(
-    event: ErrorEvent, i18n: I18n | None = None, user: repo.User | None = None
-) -> bool:
+async def on_error(event: ErrorEvent, i18n: I18n | None = None, user: User | None = None) -> bool:
     update = event.update
     log.error("error while handling update %s", update.update_id, exc_info=event.exception)
     text = "Sorry, something went wrong. Please try again."

@@ -11,8 +11,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_datetime
 
-from bot.storage import Database
-from bot.storage import users as repo
+from bot.services.accounts import User
+from bot.services.privacy import PrivacyService, account_stamp
 from digests.region import Region
 from handlers.callbacks import PrivacyCb
 from handlers.common import has_user, render, stale
@@ -41,10 +41,6 @@ def privacy_text() -> str:
     )
 
 
-def _stamp(user: repo.User) -> int:
-    return int(user.created_at.timestamp() * 1000)
-
-
 router = Router(name="privacy")
 router.message.filter(has_user)
 router.callback_query.filter(has_user)
@@ -56,10 +52,12 @@ async def show_privacy(message: Message) -> None:
 
 
 @router.message(Command("mydata"))
-async def show_my_data(message: Message, user: repo.User, db: Database, region: Region) -> None:
+async def show_my_data(
+    message: Message, user: User, privacy: PrivacyService, region: Region
+) -> None:
     lang = user.language
-    async with db.transaction() as conn:
-        subs = await repo.get_subscriptions(conn, user.id)
+    stored = await privacy.stored_data(user)
+    user, subs = stored.user, stored.subscriptions
 
     def when(value: datetime | None) -> str:
         if value is None:
@@ -86,9 +84,11 @@ async def show_my_data(message: Message, user: repo.User, db: Database, region: 
 
 
 @router.message(Command("deletemydata"))
-async def ask_delete(message: Message, user: repo.User) -> None:
+async def ask_delete(message: Message, user: User) -> None:
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("🗑 Yes, delete everything"), callback_data=PrivacyCb(a="yes", v=_stamp(user)))
+    kb.button(
+        text=_("🗑 Yes, delete everything"), callback_data=PrivacyCb(a="yes", v=account_stamp(user))
+    )
     kb.button(text=_("Cancel"), callback_data=PrivacyCb(a="no"))
     kb.adjust(1)
     await message.answer(
@@ -99,18 +99,16 @@ async def ask_delete(message: Message, user: repo.User) -> None:
 
 @router.callback_query(PrivacyCb.filter())
 async def confirm_delete(
-    callback: CallbackQuery, callback_data: PrivacyCb, user: repo.User, db: Database
+    callback: CallbackQuery, callback_data: PrivacyCb, user: User, privacy: PrivacyService
 ) -> None:
     if callback_data.a == "no":
         await callback.answer()
         await render(callback, _("Cancelled: nothing was deleted."))
         return
-    if callback_data.v != _stamp(user):
+    if not await privacy.delete_account(user, callback_data.v):
         # The button belongs to an account that was already deleted (and recreated).
         await stale(callback, show_alert=True)
         return
-    async with db.transaction() as conn:
-        await repo.delete_user(conn, user.id)
     await callback.answer(_("Deleted"))
     await render(
         callback,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
@@ -16,25 +15,15 @@ from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date
 
-from bot.clock import Clock
-from bot.config import Settings
-from bot.digesting import digest_request, render, render_nothing_new, user_digest
-from bot.storage import Database
-from bot.storage import search as search_repo
-from bot.storage import users as users_repo
-from bot.storage.users import Subscriptions, User
-from digests.region import Region
+from bot.services.accounts import User
+from bot.services.digests import DigestService
+from bot.services.search import PAGE_SIZE, SearchResults, SearchService
 from digests.render import safe_href, trim_text
-from digests.understanding import get_analyzer
 from handlers.common import has_user, stale
 from handlers.common import render as show
 
 __all__ = ["SearchPage", "router"]
 
-ON_DEMAND_LOOKBACK = timedelta(hours=24)
-MAX_LOOKBACK = timedelta(days=7)
-SEARCH_WINDOW = timedelta(days=7)
-PAGE_SIZE = 5
 MAX_QUERY = 200
 
 
@@ -45,48 +34,24 @@ class SearchPage(CallbackData, prefix="q"):
     everywhere: bool
 
 
-def _covered_districts(subs: Subscriptions, region: Region) -> set[str]:
-    covered = set(subs.districts)
-    for okrug in subs.okrugs:
-        covered.update(d.slug for d in region.districts_of(okrug))
-    return covered
-
-
-async def _search_view(
-    db: Database,
-    region: Region,
-    user: User,
-    words: str,
-    now: datetime,
-    page: int,
-    everywhere: bool,
-) -> tuple[str, InlineKeyboardMarkup]:
-    async with db.transaction() as conn:
-        subs = await users_repo.get_subscriptions(conn, user.id)
-        everywhere = everywhere or subs.is_empty
-        terms = get_analyzer().lemmas_for_search(words).split()
-        result = await search_repo.search_stories(
-            conn,
-            terms,
-            since=now - SEARCH_WINDOW,
-            districts=None if everywhere else _covered_districts(subs, region),
-            limit=PAGE_SIZE,
-            offset=page * PAGE_SIZE,
-        )
+def search_view(results: SearchResults, user: User) -> tuple[str, InlineKeyboardMarkup]:
+    page, everywhere = results.page, results.everywhere
     scope = _("everywhere") if everywhere else _("in your districts")
     lines = [
-        "<b>" + html.escape(_("Search: «{words}»").format(words=words), quote=False) + "</b>",
+        "<b>"
+        + html.escape(_("Search: «{words}»").format(words=results.words), quote=False)
+        + "</b>",
         html.escape(
             ngettext(
                 "{n} story in the last 7 days {scope}",
                 "{n} stories in the last 7 days {scope}",
-                result.total,
-            ).format(n=result.total, scope=scope),
+                results.total,
+            ).format(n=results.total, scope=scope),
             quote=False,
         ),
     ]
     tz = ZoneInfo(user.timezone)
-    for number, hit in enumerate(result.hits, start=page * PAGE_SIZE + 1):
+    for number, hit in enumerate(results.hits, start=page * PAGE_SIZE + 1):
         title = html.escape(hit.title, quote=False)
         href = safe_href(hit.url)
         link = f'<a href="{href}">{title}</a>' if href else title
@@ -94,17 +59,17 @@ async def _search_view(
         lines.append(f"\n{number}. {link} <i>· {html.escape(when)}</i>")
         if hit.summary:
             lines.append(html.escape(trim_text(hit.summary, 200), quote=False))
-    if not result.hits:
+    if not results.hits:
         lines.append("\n" + html.escape(_("Nothing found. Try other words."), quote=False))
     keyboard = InlineKeyboardBuilder()
     nav = 0
     if page > 0:
         keyboard.button(text="◀", callback_data=SearchPage(page=page - 1, everywhere=everywhere))
         nav += 1
-    if (page + 1) * PAGE_SIZE < result.total:
+    if results.has_next:
         keyboard.button(text="▶", callback_data=SearchPage(page=page + 1, everywhere=everywhere))
         nav += 1
-    if not subs.is_empty:
+    if results.can_narrow:
         keyboard.button(
             text=_("Only my districts") if everywhere else _("Search everywhere"),
             callback_data=SearchPage(page=0, everywhere=not everywhere),
@@ -119,35 +84,23 @@ router.callback_query.filter(has_user)
 
 
 @router.message(Command("digest"))
-async def digest(
-    message: Message, user: User, db: Database, clock: Clock, settings: Settings
-) -> None:
-    now = clock.now()
-    async with db.transaction() as conn:
-        subs = await users_repo.get_subscriptions(conn, user.id)
-        if subs.is_empty:
-            await message.answer(
-                _("You don't follow any district yet. Choose some with /districts first.")
-            )
-            return
-        start = max(user.last_digest_at or now - ON_DEMAND_LOOKBACK, now - MAX_LOOKBACK)
-        request = digest_request(subs, user.language, start, now, cap=settings.digest_cap)
-        built = await user_digest(conn, request)
-    if built.is_empty:
-        await message.answer(render_nothing_new(request, user.timezone, now))
+async def digest(message: Message, user: User, digests: DigestService) -> None:
+    ready = await digests.on_demand(user)
+    if ready is None:
+        await message.answer(
+            _("You don't follow any district yet. Choose some with /districts first.")
+        )
         return
-    for part in render(built, user.timezone, now):
+    for part in ready.messages:
         await message.answer(part)
 
 
 @router.message(Command("search"))
-async def search(
+async def search_command(
     message: Message,
     command: CommandObject,
     user: User,
-    db: Database,
-    clock: Clock,
-    region: Region,
+    search: SearchService,
     state: FSMContext,
 ) -> None:
     words = " ".join((command.args or "").split())[:MAX_QUERY]
@@ -155,7 +108,7 @@ async def search(
         await message.answer(_("Send /search with some words, for example: /search school repair"))
         return
     await state.update_data(search_words=words)
-    text, markup = await _search_view(db, region, user, words, clock.now(), 0, False)
+    text, markup = search_view(await search.search(user.id, words), user)
     await message.answer(text, reply_markup=markup)
 
 
@@ -164,17 +117,15 @@ async def turn_page(
     callback: CallbackQuery,
     callback_data: SearchPage,
     user: User,
-    db: Database,
-    clock: Clock,
-    region: Region,
+    search: SearchService,
     state: FSMContext,
 ) -> None:
     words = (await state.get_data()).get("search_words")
     if not isinstance(words, str) or not words:
         await stale(callback)  # the search was forgotten (restart, other search, old message)
         return
-    text, markup = await _search_view(
-        db, region, user, words, clock.now(), callback_data.page, callback_data.everywhere
+    results = await search.search(
+        user.id, words, page=callback_data.page, everywhere=callback_data.everywhere
     )
-    await show(callback, text, markup)
+    await show(callback, *search_view(results, user))
     await callback.answer()

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import zoneinfo
-from functools import cache
-from typing import Any
-
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -15,11 +10,14 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.clock import Clock
-from bot.storage import Database
-from bot.storage import users as repo
+from bot.scheduling.times import Mode
+from bot.services.accounts import User
+from bot.services.preferences import Change, PreferenceService
+from bot.services.subscriptions import SubscriptionService
 from digests.region import Region
 from handlers.callbacks import SetCb
 from handlers.common import has_user, render, send, stale
+from handlers.parsing import find_timezone, is_timezone, parse_time
 from handlers.views import (
     View,
     escape_user_text,
@@ -34,44 +32,14 @@ from handlers.views import (
     weekday_view,
 )
 
-__all__ = ["find_timezone", "parse_time", "router"]
+__all__ = ["router"]
 
-_TIME_RE = re.compile(r"^\s*(\d{1,2})\s*[:.hч ]\s*(\d{2})\s*$|^\s*(\d{1,2})\s*$")
-
-
-def parse_time(text: str) -> int | None:
-    """Minute of the day from «7:30», «07.30», «19 00», «8»; None if not a valid time."""
-    match = _TIME_RE.match(text.lower())
-    if not match:
-        return None
-    hours = int(match.group(1) or match.group(3))
-    minutes = int(match.group(2) or 0)
-    if hours > 23 or minutes > 59:
-        return None
-    return hours * 60 + minutes
+router = Router(name="settings")
+router.message.filter(has_user)
+router.callback_query.filter(has_user)
 
 
-@cache
-def _zones() -> dict[str, str]:
-    zones = {z.lower(): z for z in zoneinfo.available_timezones()}
-    by_city: dict[str, list[str]] = {}
-    for zone in zones.values():
-        if "/" in zone:
-            by_city.setdefault(zone.rsplit("/", 1)[-1].lower(), []).append(zone)
-    for city, found in by_city.items():
-        if len(found) == 1 and city not in zones:
-            zones[city] = found[0]
-    return zones
-
-
-def find_timezone(text: str) -> str | None:
-    """An IANA zone name, case-insensitive; a unique city part alone works too
-    («yekaterinburg», «new york»)."""
-    key = "_".join(text.strip().split()).lower()
-    return _zones().get(key)
-
-
-def _next_line(user: repo.User, lang: str) -> str:
+def _next_line(user: User, lang: str) -> str:
     upcoming = next_delivery_text(user, lang)
     if upcoming is None:
         return (
@@ -89,30 +57,17 @@ def _language_keyboard() -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-router = Router(name="settings")
-router.message.filter(has_user)
-router.callback_query.filter(has_user)
-
-
-async def main_view(db: Database, user: repo.User, region: Region, lang: str) -> View:
-    async with db.transaction() as conn:
-        subs = await repo.get_subscriptions(conn, user.id)
-    return settings_view(user, region, subs, lang)
-
-
-async def update(db: Database, user: repo.User, clock: Clock, **changes: Any) -> repo.User:
-    async with db.transaction() as conn:
-        return await repo.update_settings(conn, user.id, clock.now(), **changes)
-
-
 @router.message(Command("settings"))
-async def show_settings(message: Message, user: repo.User, db: Database, region: Region) -> None:
-    await send(message, await main_view(db, user, region, user.language))
+async def show_settings(
+    message: Message, user: User, preferences: PreferenceService, region: Region
+) -> None:
+    profile = await preferences.profile(user.id)
+    await send(message, settings_view(profile.user, region, profile.subscriptions, user.language))
 
 
 @router.message(Command("time"))
 async def set_time(
-    message: Message, command: CommandObject, user: repo.User, db: Database, clock: Clock
+    message: Message, command: CommandObject, user: User, preferences: PreferenceService
 ) -> None:
     if not command.args:
         await send(message, time_view(user, "m"))
@@ -121,7 +76,7 @@ async def set_time(
     if minute is None:
         await message.answer(_("Send the time as HH:MM, for example /time 07:30."))
         return
-    user = await update(db, user, clock, delivery_minute=minute)
+    user = (await preferences.change(user.id, Change(delivery_minute=minute))).user
     lines = [
         _("🕗 Delivery time is now {time} ({timezone}).").format(
             time=format_minute(minute), timezone=user.timezone
@@ -133,7 +88,11 @@ async def set_time(
 
 @router.message(Command("timezone"))
 async def set_timezone(
-    message: Message, command: CommandObject, user: repo.User, db: Database, clock: Clock
+    message: Message,
+    command: CommandObject,
+    user: User,
+    preferences: PreferenceService,
+    clock: Clock,
 ) -> None:
     if not command.args:
         await send(message, tz_view(user, clock.now()))
@@ -147,7 +106,7 @@ async def set_timezone(
             ).format(zone=escape_user_text(command.args))
         )
         return
-    user = await update(db, user, clock, timezone=zone)
+    user = (await preferences.change(user.id, Change(timezone=zone))).user
     lines = [
         _("🌍 Time zone is now {timezone}: digests come at {time} local time.").format(
             timezone=zone, time=format_minute(user.delivery_minute)
@@ -161,16 +120,15 @@ async def set_timezone(
 async def set_language(
     message: Message,
     command: CommandObject,
-    user: repo.User,
-    db: Database,
-    clock: Clock,
+    user: User,
+    preferences: PreferenceService,
     i18n: I18n,
 ) -> None:
     wanted = (command.args or "").strip().lower()[:2]
     if wanted not in ("ru", "en"):
         await message.answer(_("Choose the interface language:"), reply_markup=_language_keyboard())
         return
-    await update(db, user, clock, language=wanted)
+    await preferences.change(user.id, Change(language=wanted))
     with i18n.use_locale(wanted):
         await message.answer(
             _("Done: I will talk to you in English.")
@@ -180,11 +138,11 @@ async def set_language(
 
 
 @router.message(Command("pause"))
-async def pause(message: Message, user: repo.User, db: Database, clock: Clock) -> None:
+async def pause(message: Message, user: User, preferences: PreferenceService) -> None:
     if user.paused:
         await message.answer(_("Deliveries are already paused. Send /resume to restart them."))
         return
-    await update(db, user, clock, paused=True)
+    await preferences.change(user.id, Change(paused=True))
     await message.answer(
         _(
             "⏸ Deliveries are paused. Your districts and settings are kept; "
@@ -194,9 +152,9 @@ async def pause(message: Message, user: repo.User, db: Database, clock: Clock) -
 
 
 @router.message(Command("resume"))
-async def resume(message: Message, user: repo.User, db: Database, clock: Clock) -> None:
+async def resume(message: Message, user: User, preferences: PreferenceService) -> None:
     was_paused = user.paused
-    user = await update(db, user, clock, paused=False)
+    user = (await preferences.change(user.id, Change(paused=False))).user
     head = (
         _("▶️ Deliveries are on again: {schedule}.")
         if was_paused
@@ -206,10 +164,8 @@ async def resume(message: Message, user: repo.User, db: Database, clock: Clock) 
 
 
 @router.message(Command("stop"))
-async def stop(message: Message, user: repo.User, db: Database, clock: Clock) -> None:
-    async with db.transaction() as conn:
-        await repo.clear_subscriptions(conn, user.id)
-        await repo.update_settings(conn, user.id, clock.now(), paused=True)
+async def stop(message: Message, user: User, subscriptions: SubscriptionService) -> None:
+    await subscriptions.stop(user.id)
     await message.answer(
         _(
             "🛑 You are unsubscribed from all districts and I will not send you news. "
@@ -224,8 +180,8 @@ async def stop(message: Message, user: repo.User, db: Database, clock: Clock) ->
 async def change_setting(
     callback: CallbackQuery,
     callback_data: SetCb,
-    user: repo.User,
-    db: Database,
+    user: User,
+    preferences: PreferenceService,
     region: Region,
     clock: Clock,
     i18n: I18n,
@@ -234,7 +190,8 @@ async def change_setting(
     if key == "menu":
         view: View
         if value == "main":
-            view = await main_view(db, user, region, lang)
+            profile = await preferences.profile(user.id)
+            view = settings_view(profile.user, region, profile.subscriptions, lang)
         elif value == "time":
             view = time_view(user, callback_data.f)
         elif value == "tz":
@@ -249,41 +206,40 @@ async def change_setting(
         await callback.answer()
         await render(callback, *view)
         return
-    changes = _changes(key, value)
-    if changes is None:
+    change = _button_change(key, value)
+    if change is None:
         await stale(callback)
         return
-    user = await update(db, user, clock, **changes)
-    lang = user.language
+    profile = await preferences.change(user.id, change)
+    user, subs, lang = profile.user, profile.subscriptions, profile.user.language
     with i18n.use_locale(lang):
         await callback.answer(_("Saved"))
         if key == "time" and callback_data.f == "s":
-            async with db.transaction() as conn:
-                subs = await repo.get_subscriptions(conn, user.id)
             await render(callback, *setup_done_view(user, region, subs, lang))
-            return
-        await render(callback, *await main_view(db, user, region, lang))
+        else:
+            await render(callback, *settings_view(user, region, subs, lang))
 
 
-def _changes(key: str, value: str) -> dict[str, Any] | None:
-    """Settings changes for a button; None for a value no button of ours carries."""
+def _button_change(key: str, value: str) -> Change | None:
+    """The change a settings button asks for; None for a value no button of ours carries."""
     if key == "time":
         if not value.isdigit() or not 0 <= int(value) < 24 * 60:
             return None
-        return {"delivery_minute": int(value)}
+        return Change(delivery_minute=int(value))
     if key == "tz":
-        zone = _zones().get(value.lower())
-        return {"timezone": zone} if zone == value else None
+        return Change(timezone=value) if is_timezone(value) else None
     if key == "mode":
-        return {"mode": value} if value in ("daily", "instant") else None
+        modes: dict[str, Mode] = {"daily": "daily", "instant": "instant"}
+        return Change(mode=modes[value]) if value in modes else None
     if key == "wd":
         if not value.isdigit() or not 0 <= int(value) <= 6:
             return None
-        return {"mode": "weekly", "weekday": int(value)}
+        return Change(mode="weekly", weekday=int(value))
     if key == "lang":
-        return {"language": value} if value in ("ru", "en") else None
+        return Change(language=value) if value in ("ru", "en") else None
     if key in ("empty", "pause"):
         if value not in ("0", "1"):
             return None
-        return {"notify_empty" if key == "empty" else "paused": value == "1"}
+        on = value == "1"
+        return Change(notify_empty=on) if key == "empty" else Change(paused=on)
     return None

@@ -12,9 +12,9 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.clock import Clock
-from bot.storage import Database
-from bot.storage import users as repo
+from bot.services.accounts import AccountService, User
+from bot.services.preferences import Change, PreferenceService
+from bot.services.subscriptions import Subscriptions, SubscriptionService
 from digests.names import Place
 from digests.region import Region, fold
 from handlers.callbacks import SetupCb
@@ -50,9 +50,7 @@ def parse_start_payload(payload: str, region: Region) -> Place | None:
     return None
 
 
-def setup_first_view(
-    region: Region, subs: repo.Subscriptions, lang: str, place: Place | None
-) -> View:
+def setup_first_view(region: Region, subs: Subscriptions, lang: str, place: Place | None) -> View:
     """The first set-up screen: the okrug of a deep-linked district, else the okrug list."""
     if place is not None and place.kind == "district":
         district = region.district(place.slug)
@@ -71,11 +69,10 @@ router.callback_query.filter(has_user)
 async def start(
     message: Message,
     command: CommandObject,
-    user: repo.User,
+    user: User,
     user_created: bool,
-    db: Database,
+    accounts: AccountService,
     region: Region,
-    clock: Clock,
 ) -> None:
     lang = user.language
     place: Place | None = None
@@ -88,21 +85,13 @@ async def start(
                     "so I have not subscribed you to anything. Let's start normally."
                 )
             )
-    now = clock.now()
-    resumed = False
-    async with db.transaction() as conn:
-        if user.paused:
-            user = await repo.update_settings(conn, user.id, now, paused=False)
-            resumed = True
-        if place is not None:
-            await repo.add_subscription(conn, user.id, place.kind, place.slug, now)
-        subs = await repo.get_subscriptions(conn, user.id)
+    started = await accounts.start(user, place)
     subscribed = ""
     if place is not None:
         subscribed = _("✅ You are subscribed to {place}.").format(
             place=place_name(region, place, lang)
         )
-    if resumed:
+    if started.resumed:
         await message.answer(_("▶️ Welcome back! Deliveries are on again."))
     if place is not None and not user_created:
         await message.answer(
@@ -113,17 +102,17 @@ async def start(
     if subscribed:
         text += "\n\n" + subscribed
     await message.answer(text, reply_markup=welcome_markup(lang))
-    await send(message, setup_first_view(region, subs, lang, place))
+    await send(message, setup_first_view(region, started.profile.subscriptions, lang, place))
 
 
 @router.callback_query(SetupCb.filter())
 async def setup_action(
     callback: CallbackQuery,
     callback_data: SetupCb,
-    user: repo.User,
-    db: Database,
+    user: User,
+    preferences: PreferenceService,
+    subscriptions: SubscriptionService,
     region: Region,
-    clock: Clock,
     i18n: I18n,
 ) -> None:
     if callback_data.a == "lang":
@@ -131,8 +120,7 @@ async def setup_action(
         if lang not in ("ru", "en"):
             await stale(callback)
             return
-        async with db.transaction() as conn:
-            await repo.update_settings(conn, user.id, clock.now(), language=lang)
+        await preferences.change(user.id, Change(language=lang))
         with i18n.use_locale(lang):
             await callback.answer(
                 _("Language: English") if lang == "en" else _("Language: Russian")
@@ -140,7 +128,6 @@ async def setup_action(
             await render(callback, welcome_text(lang), welcome_markup(lang))
         return
     # skip set-up
-    async with db.transaction() as conn:
-        subs = await repo.get_subscriptions(conn, user.id)
+    subs = await subscriptions.get(user.id)
     await callback.answer()
     await render(callback, *skipped_view(user, region, subs, user.language))

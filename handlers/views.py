@@ -18,7 +18,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel import Locale
 from babel.dates import format_datetime
 
-from bot.storage.users import Subscriptions, User
+from bot.services.accounts import User
+from bot.services.subscriptions import Subscriptions
 from digests.region import Region, fold
 from digests.topics import TOPIC_NAMES, TOPICS
 from handlers.callbacks import Flow, PickCb, SetCb, SetupCb, SubCb, TopicCb

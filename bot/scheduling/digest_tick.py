@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.digesting import digest_request, render, render_nothing_new
 from bot.scheduling.times import next_delivery
+from bot.services.digests import digest_request, render, render_nothing_new
 from bot.storage import Database, sent_digests
 from bot.storage import outbox as outbox_repo
 from bot.storage import users as users_repo

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import logging
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,15 +35,14 @@ from digests.region import Region
 from digests.topics import TOPIC_NAMES, TOPICS
 from handlers.admin.callbacks import FlowCb
 from handlers.common import render, stale
-from handlers.settings import parse_time
+from handlers.parsing import parse_send_time
 
-__all__ = ["BroadcastFlow", "parse_send_time", "router"]
+__all__ = ["BroadcastFlow", "router"]
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
-_TOMORROW = re.compile(r"^\s*(tomorrow|завтра)\s+(.+)$", re.IGNORECASE)
 
 
 class BroadcastFlow(StatesGroup):
@@ -57,28 +56,6 @@ class BroadcastFlow(StatesGroup):
 
 def _utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
-
-
-def parse_send_time(text: str, now: datetime, timezone: str) -> datetime | None:
-    """«HH:MM» (today, or tomorrow if that time has passed) or «tomorrow HH:MM», in
-    ``timezone``; None if not a time."""
-    tomorrow = False
-    match = _TOMORROW.match(text)
-    if match:
-        tomorrow, text = True, match.group(2)
-    minute = parse_time(text)
-    if minute is None:
-        return None
-    zone = ZoneInfo(timezone)
-    local_now = now.astimezone(zone)
-    day = local_now.date() + timedelta(days=1 if tomorrow else 0)
-    when = datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=zone)
-    if when <= local_now:
-        if tomorrow:
-            return None
-        day += timedelta(days=1)
-        when = datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=zone)
-    return when.astimezone(now.tzinfo)
 
 
 def payload_of(message: Message) -> tuple[dict[str, Any] | None, str | None]:

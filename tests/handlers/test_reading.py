@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from bot.feeds.normalize import NormalizedArticle
-from bot.feeds.poller import ArticleRecord
-from bot.feeds.sources import Binding, BindingKind, FeedSource
-from bot.ingest import DatabaseFeedStore, StoryAssigner
-from bot.storage import feeds as feeds_repo
 from bot.testing import FakeUser
-from digests.understanding import get_analyzer
 from tests.handlers.conftest import Harness, button_texts
+from tests.seed import store_articles
 
 SCHOOL = (
     "В районе {district} после капитального ремонта открылась школа № {n}. В здании "
@@ -22,27 +15,7 @@ SCHOOL = (
 
 async def seed(harness: Harness, items: list[tuple[str, str, str]]) -> None:
     """Store articles (url, title, text) from one city-wide feed, understood for real."""
-    now = harness.clock.now()
-    async with harness.db.transaction() as conn:
-        feed = await feeds_repo.add_feed(
-            conn, FeedSource("https://mos.example/rss", Binding(BindingKind.CITY)), now
-        )
-    store = DatabaseFeedStore(harness.db, StoryAssigner())
-    records = []
-    for n, (url, title, text) in enumerate(items):
-        article = NormalizedArticle(
-            identity=url,
-            url=url,
-            title=title,
-            text=text,
-            published_at=now - timedelta(hours=2, minutes=n),
-            image_url=None,
-            categories=(),
-            author=None,
-            content_hash=f"h{n}",
-        )
-        records.append(ArticleRecord(article, get_analyzer().understand(title, text)))
-    await store.upsert_articles(feed.id, records, now - timedelta(hours=1))
+    await store_articles(harness.db, harness.clock.now(), items)
 
 
 async def subscribed(harness: Harness, uid: int, name: str, lang: str = "ru") -> FakeUser:

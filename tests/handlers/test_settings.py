@@ -4,32 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
-
-from handlers.settings import find_timezone, parse_time
 from tests.handlers.conftest import Harness, button_texts
-
-
-@pytest.mark.parametrize(
-    ("text", "minute"),
-    [("7:30", 450), ("07:30", 450), ("19.05", 1145), ("8", 480), ("23:59", 1439), ("0:00", 0)],
-)
-def test_parse_time(text: str, minute: int) -> None:
-    assert parse_time(text) == minute
-
-
-@pytest.mark.parametrize("text", ["24:00", "7:60", "seven", "", "7:3", "-1:00"])
-def test_parse_time_rejects(text: str) -> None:
-    assert parse_time(text) is None
-
-
-def test_find_timezone() -> None:
-    assert find_timezone("Asia/Yekaterinburg") == "Asia/Yekaterinburg"
-    assert find_timezone("asia/yekaterinburg") == "Asia/Yekaterinburg"
-    assert find_timezone("Yekaterinburg") == "Asia/Yekaterinburg"
-    assert find_timezone("America/New York") == "America/New_York"
-    assert find_timezone("Mars/Olympus") is None
-    assert find_timezone("../etc/passwd") is None
 
 
 async def test_time_and_timezone_by_text_move_the_next_delivery(harness: Harness) -> None:

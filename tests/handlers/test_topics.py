@@ -3,18 +3,7 @@
 from __future__ import annotations
 
 from digests.topics import TOPICS
-from handlers.topics import toggle_topic
 from tests.handlers.conftest import Harness, button_texts
-
-
-def test_toggle_topic_rules() -> None:
-    everything = frozenset[str]()
-    eleven = toggle_topic(everything, "sport")
-    assert eleven == frozenset(TOPICS) - {"sport"}
-    assert eleven is not None
-    assert toggle_topic(eleven, "sport") == frozenset()  # all again: stored as empty
-    assert toggle_topic(frozenset({"sport"}), "sport") is None  # the last one stays
-    assert toggle_topic(frozenset({"sport"}), "health") == {"sport", "health"}
 
 
 async def test_toggling_topics(harness: Harness) -> None:
