@@ -2,7 +2,8 @@
 
 Dependencies reach handlers through the dispatcher's workflow data: the services of
 :class:`bot.services.ServiceSet` by name (``subscriptions``, ``preferences``...), ``settings``,
-``clock``, ``region`` (and ``user``, set per update by :class:`UserMiddleware`).
+``clock``, ``region`` (and ``user``, set per update by :class:`UserMiddleware`). Handlers
+never see the database: the services open its transactions.
 """
 
 from __future__ import annotations
@@ -63,7 +64,6 @@ def build_dispatcher(
     services = ServiceSet.create(db, settings, clock, region)
     dp = Dispatcher(
         storage=storage or MemoryStorage(),
-        db=db,
         settings=settings,
         clock=clock,
         region=region,

@@ -40,10 +40,10 @@ from bot.ingest import (
     understand_article,
 )
 from bot.services.digests import DigestService
-from bot.services.feeds import fetch_policy
+from bot.services.feeds import FeedService, fetch_policy
+from bot.services.stats import StatsService, format_stats
 from bot.services.subscriptions import Subscriptions
 from bot.storage import Database
-from bot.storage import feeds as feeds_repo
 from bot.storage.articles import exported_articles
 from digests.region import load_region
 from digests.render import html_to_text
@@ -78,18 +78,17 @@ async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings, out: Text
 
 async def cmd_feeds_list(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     db = await _open_db(settings)
-    clock = SystemClock()
-    async with db.transaction() as conn:
-        await feeds_repo.sync_sources(conn, load_sources(settings.feeds_file), clock.now())
-        rows = await feeds_repo.list_feeds(conn)
-        per_day = await feeds_repo.articles_per_day(conn, clock.now())
+    feeds = FeedService(db, settings, SystemClock())
+    await feeds.sync_file()
+    statuses = await feeds.statuses()
     await db.close()
     print("id\tstate\tbinding\tarticles_per_day\tconsecutive_errors\tlast_success\turl", file=out)
-    for feed in rows:
+    for status in statuses:
+        feed = status.feed
         state = "broken" if feed.broken else ("enabled" if feed.enabled else "paused")
         last = feed.last_success_at.isoformat() if feed.last_success_at else "-"
         print(
-            f"{feed.id}\t{state}\t{feed.binding}\t{per_day.get(feed.id, 0.0):.1f}\t"
+            f"{feed.id}\t{state}\t{feed.binding}\t{status.articles_per_day:.1f}\t"
             f"{feed.consecutive_errors}\t{last}\t{feed.url}",
             file=out,
         )
@@ -103,20 +102,17 @@ async def cmd_feeds_import(args: argparse.Namespace, settings: Settings, out: Te
     data = path.read_bytes()
     sources = load_sources(path) if path.suffix == ".toml" else import_opml(data, str(path))
     db = await _open_db(settings)
-    now = SystemClock().now()
-    async with db.transaction() as conn:
-        for source in sources:
-            await feeds_repo.add_feed(conn, source, now, origin="cli")
+    imported = await FeedService(db, settings, SystemClock()).import_sources(sources, "cli")
     await db.close()
-    print(f"imported {len(sources)} feeds", file=out)
+    print(f"imported {imported} feeds", file=out)
     return 0
 
 
 async def cmd_feeds_export(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     db = await _open_db(settings)
-    async with db.transaction() as conn:
-        await feeds_repo.sync_sources(conn, load_sources(settings.feeds_file), SystemClock().now())
-        sources = [f.source() for f in await feeds_repo.list_feeds(conn, enabled_only=True)]
+    feeds = FeedService(db, settings, SystemClock())
+    await feeds.sync_file()
+    sources = await feeds.enabled_sources()
     await db.close()
     out.write(export_opml(sources) if args.format == "opml" else sources_to_toml(sources))
     return 0
@@ -158,6 +154,7 @@ async def cmd_ingest(args: argparse.Namespace, settings: Settings, out: TextIO) 
     now = SystemClock().now()
     analyzer = get_analyzer()
     store = DatabaseFeedStore(db, StoryAssigner())
+    feeds = FeedService(db, settings, SystemClock())
     async with db.transaction() as conn:
         await store.assigner.warm(conn, now)
     fetcher = Fetcher(fetch_policy(settings))
@@ -167,13 +164,9 @@ async def cmd_ingest(args: argparse.Namespace, settings: Settings, out: TextIO) 
         for source in args.sources:
             path = Path(source)
             url = source if "://" in source else path.resolve().as_uri()
-            async with db.transaction() as conn:
-                feed = await feeds_repo.add_feed(
-                    conn,
-                    FeedSource(url, binding, name=path.name if "://" not in source else ""),
-                    now,
-                    origin="cli",
-                )
+            feed = await feeds.register(
+                FeedSource(url, binding, name=path.name if "://" not in source else ""), "cli"
+            )
             if url.startswith("file://"):
                 if not path.is_file():
                     print(f"{source}\tfailed\tno such file", file=out)
@@ -314,13 +307,10 @@ async def cmd_tag(args: argparse.Namespace, settings: Settings, out: TextIO) -> 
 
 async def cmd_stats(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     """The same numbers as /stats, for the terminal."""
-    from bot.admin import format_stats
     from bot.i18n import translator
-    from bot.storage.admin import collect_stats
 
     db = await _open_db(settings)
-    async with db.transaction() as conn:
-        stats = await collect_stats(conn, SystemClock().now())
+    stats = await StatsService(db, SystemClock()).collect()
     await db.close()
     out.write(format_stats(stats, translator(args.lang), args.lang) + "\n")
     return 0

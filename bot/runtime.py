@@ -18,14 +18,12 @@ from datetime import UTC
 from aiogram import Bot, Dispatcher
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.admin import admin_ids, notify_feed_health, progress_hook, update_broadcast_progress
 from bot.app import build_dispatcher, create_bot, create_fsm_storage
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.delivery.sender import Sender, SenderConfig
 from bot.feeds.fetch import Fetcher
 from bot.feeds.poller import Poller
-from bot.feeds.sources import load_sources
 from bot.ingest import (
     DatabaseFeedStore,
     StoryAssigner,
@@ -33,9 +31,11 @@ from bot.ingest import (
     understand_default,
 )
 from bot.scheduling.digest_tick import run_digest_tick, run_instant_alerts
-from bot.services.feeds import fetch_policy
+from bot.services.admins import AdminService
+from bot.services.broadcast_progress import progress_hook, update_broadcast_progress
+from bot.services.feed_health import notify_feed_health
+from bot.services.feeds import FeedService, fetch_policy
 from bot.storage import Database
-from bot.storage import feeds as feeds_repo
 from bot.storage.retention import purge
 from digests.understanding import get_analyzer
 
@@ -48,13 +48,11 @@ async def prepare_database(settings: Settings, clock: Clock) -> Database:
     """Migrate, then make the feeds table match the feeds file."""
     db = Database(settings.database_url)
     await db.upgrade()
-    sources = load_sources(settings.feeds_file)
-    async with db.transaction() as conn:
-        report = await feeds_repo.sync_sources(conn, sources, clock.now())
+    report = await FeedService(db, settings, clock).sync_file()
     log.info(
         "feeds file %s: %d feeds (%d added, %d updated, %d disabled)",
         settings.feeds_file,
-        len(sources),
+        report.total,
         report.added,
         report.updated,
         report.disabled,
@@ -189,7 +187,7 @@ async def run_bot(settings: Settings, clock: Clock | None = None) -> None:
         from handlers.commands import set_bot_commands
 
         await set_bot_commands(bot)
-        await set_admin_commands(bot, await admin_ids(db, settings))
+        await set_admin_commands(bot, await AdminService(db, settings, clock).all_ids())
         await services.start()
         me = await bot.get_me()
         log.info("bot @%s started", me.username)

@@ -1,9 +1,10 @@
-"""Stored stories for tests: articles understood by the real analyzer, stored through the
-poller's store (so they get their story, tags and search text like in production)."""
+"""Stored data for tests: residents with their subscriptions, feeds, and stories (articles
+understood by the real analyzer, stored through the poller's store so they get their story,
+tags and search text like in production)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from bot.feeds.normalize import NormalizedArticle
@@ -12,6 +13,8 @@ from bot.feeds.sources import Binding, BindingKind, FeedSource
 from bot.ingest import DatabaseFeedStore, StoryAssigner
 from bot.storage import Database
 from bot.storage import feeds as feeds_repo
+from bot.storage import users as users_repo
+from bot.storage.users import SubscriptionKind
 from digests.understanding import get_analyzer
 
 CITY = Binding(BindingKind.CITY)
@@ -45,3 +48,44 @@ async def store_articles(
         )
         records.append(ArticleRecord(article, get_analyzer().understand(title, text)))
     await store.upsert_articles(feed.id, records, now - timedelta(hours=1))
+
+
+async def add_user(
+    db: Database,
+    now: datetime,
+    uid: int,
+    subs: Iterable[tuple[SubscriptionKind, str]] = (),
+    *,
+    language: str = "ru",
+    paused: bool = False,
+    active: bool = True,
+    topics: Iterable[str] = (),
+    created_days_ago: float = 0,
+) -> None:
+    """A resident (chat id = user id) following ``subs`` ((kind, slug) pairs)."""
+    async with db.transaction() as conn:
+        await users_repo.ensure_user(
+            conn,
+            uid,
+            uid,
+            now - timedelta(days=created_days_ago),
+            users_repo.UserDefaults(language=language),
+        )
+        for kind, slug in subs:
+            await users_repo.add_subscription(conn, uid, kind, slug, now)
+        if topics:
+            await users_repo.set_topics(conn, uid, topics)
+        if paused:
+            await users_repo.update_settings(conn, uid, now, paused=True)
+        if not active:
+            await users_repo.mark_inactive(conn, uid, "blocked", now)
+
+
+async def add_feeds(db: Database, now: datetime, n: int) -> list[int]:
+    """``n`` city-wide feeds F0, F1... at https://example<i>.ru/rss; their ids."""
+    ids = []
+    async with db.transaction() as conn:
+        for i in range(n):
+            source = FeedSource(url=f"https://example{i}.ru/rss", binding=CITY, name=f"F{i}")
+            ids.append((await feeds_repo.add_feed(conn, source, now, origin="file")).id)
+    return ids

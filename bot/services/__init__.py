@@ -18,10 +18,14 @@ from typing import Any
 from bot.clock import Clock
 from bot.config import Settings
 from bot.services.accounts import AccountService
+from bot.services.admins import AdminService
+from bot.services.broadcasts import BroadcastService
 from bot.services.digests import DigestService
+from bot.services.feeds import FeedService
 from bot.services.preferences import PreferenceService
 from bot.services.privacy import PrivacyService
 from bot.services.search import SearchService
+from bot.services.stats import StatsService
 from bot.services.subscriptions import SubscriptionService
 from bot.storage import Database
 from digests.region import Region
@@ -37,6 +41,10 @@ class ServiceSet:
     digests: DigestService
     search: SearchService
     privacy: PrivacyService
+    feeds: FeedService
+    broadcasts: BroadcastService
+    admins: AdminService
+    stats: StatsService
 
     @classmethod
     def create(cls, db: Database, settings: Settings, clock: Clock, region: Region) -> ServiceSet:
@@ -47,6 +55,10 @@ class ServiceSet:
             digests=DigestService(db, settings, clock),
             search=SearchService(db, region, clock),
             privacy=PrivacyService(db),
+            feeds=FeedService(db, settings, clock),
+            broadcasts=BroadcastService(db, clock, region),
+            admins=AdminService(db, settings, clock),
+            stats=StatsService(db, clock),
         )
 
     def workflow_data(self) -> dict[str, Any]:

@@ -95,6 +95,7 @@ class SyncReport:
     added: int
     updated: int
     disabled: int
+    total: int  # feeds in the file
 
 
 def _values(source: FeedSource) -> dict[str, object]:
@@ -145,7 +146,7 @@ async def sync_sources(
                 update(s.feeds).where(s.feeds.c.id == row["id"]).values(enabled=False)
             )
             disabled += 1
-    return SyncReport(added, updated, disabled)
+    return SyncReport(added, updated, disabled, len(sources))
 
 
 async def list_feeds(conn: AsyncConnection, *, enabled_only: bool = False) -> list[Feed]:

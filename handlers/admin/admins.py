@@ -11,50 +11,37 @@ from aiogram.types import BotCommandScopeChat, CallbackQuery, InlineKeyboardMark
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.clock import Clock
-from bot.config import Settings
-from bot.storage import Database
-from bot.storage import admin as repo
-from bot.storage.users import User
+from bot.services.accounts import User
+from bot.services.admins import AdminList, AdminService, Removal
 from handlers.admin.callbacks import AdminCb
 from handlers.common import render, stale
 
 __all__ = ["router"]
 
+router = Router(name="admin-admins")
 
-async def _view(db: Database, settings: Settings) -> tuple[str, InlineKeyboardMarkup]:
-    async with db.transaction() as conn:
-        stored = await repo.list_admins(conn)
+
+def admins_view(admins: AdminList) -> tuple[str, InlineKeyboardMarkup]:
     lines = [_("👮 Admins")]
-    for admin_id in sorted(settings.admin_ids):
+    for admin_id in admins.configured:
         lines.append(_("• {id} (ADMIN_IDS, cannot be removed here)").format(id=admin_id))
     kb = InlineKeyboardBuilder()
-    for admin_id, added_by, _since in stored:
-        if admin_id in settings.admin_ids:
-            continue
-        lines.append(_("• {id} (added by {by})").format(id=admin_id, by=added_by or "?"))
+    for added in admins.added:
+        lines.append(_("• {id} (added by {by})").format(id=added.user_id, by=added.added_by or "?"))
         kb.button(
-            text=_("✖ Remove {id}").format(id=admin_id), callback_data=AdminCb(a="rm", i=admin_id)
+            text=_("✖ Remove {id}").format(id=added.user_id),
+            callback_data=AdminCb(a="rm", i=added.user_id),
         )
     kb.adjust(1)
     lines += ["", _("Add one: /admins add <i>id</i>. Remove: /admins remove <i>id</i>.")]
     return "\n".join(lines), kb.as_markup()
 
 
-router = Router(name="admin-admins")
-
-
-async def remove(
-    db: Database, settings: Settings, clock: Clock, user: User, bot: Bot, target: int
-) -> str:
-    if target in settings.admin_ids:
+async def _remove(admins: AdminService, user: User, bot: Bot, target: int) -> str:
+    removal = await admins.remove(target, by=user.id)
+    if removal is Removal.CONFIGURED:
         return _("{id} is in ADMIN_IDS: change the configuration to remove them.").format(id=target)
-    now = clock.now()
-    async with db.transaction() as conn:
-        removed = await repo.remove_admin(conn, target)
-        if removed:
-            await repo.audit(conn, user.id, "admin.remove", now, user_id=target)
-    if not removed:
+    if removal is Removal.NOT_ADMIN:
         return _("{id} is not an admin.").format(id=target)
     with contextlib.suppress(TelegramAPIError):
         await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=target))
@@ -62,18 +49,12 @@ async def remove(
 
 
 @router.message(Command("admins"))
-async def admins(
-    message: Message,
-    command: CommandObject,
-    db: Database,
-    settings: Settings,
-    clock: Clock,
-    user: User,
-    bot: Bot,
+async def admins_command(
+    message: Message, command: CommandObject, admins: AdminService, user: User, bot: Bot
 ) -> None:
     args = (command.args or "").split()
     if not args:
-        text, markup = await _view(db, settings)
+        text, markup = admins_view(await admins.listing())
         await message.answer(text, reply_markup=markup)
         return
     if len(args) != 2 or args[0] not in ("add", "remove") or not args[1].lstrip("-").isdigit():
@@ -81,19 +62,12 @@ async def admins(
         return
     target = int(args[1])
     if args[0] == "remove":
-        await message.answer(await remove(db, settings, clock, user, bot, target))
+        await message.answer(await _remove(admins, user, bot, target))
         return
     if target <= 0:
         await message.answer(_("A Telegram user id is a positive number."))
         return
-    now = clock.now()
-    async with db.transaction() as conn:
-        added = target not in settings.admin_ids and await repo.add_admin(
-            conn, target, user.id, now
-        )
-        if added:
-            await repo.audit(conn, user.id, "admin.add", now, user_id=target)
-    if not added:
+    if not await admins.add(target, by=user.id):
         await message.answer(_("{id} is already an admin.").format(id=target))
         return
     from handlers.admin import set_admin_commands
@@ -108,17 +82,10 @@ async def admins(
 
 @router.callback_query(AdminCb.filter())
 async def admin_button(
-    callback: CallbackQuery,
-    callback_data: AdminCb,
-    db: Database,
-    settings: Settings,
-    clock: Clock,
-    user: User,
-    bot: Bot,
+    callback: CallbackQuery, callback_data: AdminCb, admins: AdminService, user: User, bot: Bot
 ) -> None:
     if callback_data.a != "rm":
         await stale(callback)
         return
-    result = await remove(db, settings, clock, user, bot, callback_data.i)
-    await callback.answer(result)
-    await render(callback, *await _view(db, settings))
+    await callback.answer(await _remove(admins, user, bot, callback_data.i))
+    await render(callback, *admins_view(await admins.listing()))

@@ -24,12 +24,10 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.admin import BroadcastCb, progress_text, send_payload, update_broadcast_progress
 from bot.clock import Clock
-from bot.i18n import translator
-from bot.storage import Database
-from bot.storage import admin as repo
-from bot.storage.users import User
+from bot.services.accounts import User
+from bot.services.broadcast_progress import BroadcastCb
+from bot.services.broadcasts import Audience, BroadcastService, send_preview
 from digests.names import resolve
 from digests.region import Region
 from digests.topics import TOPIC_NAMES, TOPICS
@@ -133,7 +131,7 @@ def _choice_keyboard(items: list[tuple[str, FlowCb]], width: int) -> InlineKeybo
     return kb.as_markup()
 
 
-def audience_label(audience: repo.Audience, region: Region, lang: str) -> str:
+def audience_label(audience: Audience, region: Region, lang: str) -> str:
     values = audience.values
     if audience.kind == "all":
         return _("everyone")
@@ -186,7 +184,7 @@ async def got_content(message: Message, state: FSMContext, bot: Bot) -> None:
         await message.answer(problem or "")
         return
     try:
-        preview_id = await send_payload(bot, message.chat.id, payload)
+        preview_id = await send_preview(bot, message.chat.id, payload)
     except TelegramBadRequest as exc:
         await message.answer(
             _(
@@ -205,13 +203,12 @@ async def got_content(message: Message, state: FSMContext, bot: Bot) -> None:
 async def audience_chosen(
     target: Message | CallbackQuery,
     state: FSMContext,
-    db: Database,
+    broadcasts: BroadcastService,
     region: Region,
     user: User,
-    audience: repo.Audience,
+    audience: Audience,
 ) -> None:
-    async with db.transaction() as conn:
-        count = await repo.count_audience(conn, audience, region)
+    count = await broadcasts.count(audience)
     label = audience_label(audience, region, user.language)
     if count == 0:
         await state.set_state(BroadcastFlow.audience)
@@ -238,14 +235,14 @@ async def choose_audience(
     callback: CallbackQuery,
     callback_data: FlowCb,
     state: FSMContext,
-    db: Database,
+    broadcasts: BroadcastService,
     region: Region,
     user: User,
 ) -> None:
     kind = callback_data.v
     await callback.answer()
     if kind == "all":
-        await audience_chosen(callback, state, db, region, user, repo.Audience("all"))
+        await audience_chosen(callback, state, broadcasts, region, user, Audience("all"))
     elif kind == "okrug":
         await state.update_data(okrugs=[])
         await render(
@@ -300,14 +297,18 @@ async def toggle_okrug(
 
 @router.callback_query(BroadcastFlow.audience, FlowCb.filter(F.a == "okd"))
 async def okrugs_done(
-    callback: CallbackQuery, state: FSMContext, db: Database, region: Region, user: User
+    callback: CallbackQuery,
+    state: FSMContext,
+    broadcasts: BroadcastService,
+    region: Region,
+    user: User,
 ) -> None:
     chosen = tuple((await state.get_data()).get("okrugs", []))
     if not chosen:
         await callback.answer(_("Choose at least one okrug."), show_alert=True)
         return
     await callback.answer()
-    await audience_chosen(callback, state, db, region, user, repo.Audience("okrug", chosen))
+    await audience_chosen(callback, state, broadcasts, region, user, Audience("okrug", chosen))
 
 
 @router.callback_query(BroadcastFlow.audience, FlowCb.filter(F.a.in_({"lang", "topic"})))
@@ -315,25 +316,25 @@ async def value_chosen(
     callback: CallbackQuery,
     callback_data: FlowCb,
     state: FSMContext,
-    db: Database,
+    broadcasts: BroadcastService,
     region: Region,
     user: User,
 ) -> None:
     value = callback_data.v
     if callback_data.a == "lang" and value in ("ru", "en"):
-        audience = repo.Audience("language", (value,))
+        audience = Audience("language", (value,))
     elif callback_data.a == "topic" and value in TOPICS:
-        audience = repo.Audience("topic", (value,))
+        audience = Audience("topic", (value,))
     else:
         await stale(callback)
         return
     await callback.answer()
-    await audience_chosen(callback, state, db, region, user, audience)
+    await audience_chosen(callback, state, broadcasts, region, user, audience)
 
 
 @router.message(BroadcastFlow.districts, F.text)
 async def got_districts(
-    message: Message, state: FSMContext, db: Database, region: Region, user: User
+    message: Message, state: FSMContext, broadcasts: BroadcastService, region: Region, user: User
 ) -> None:
     if (message.text or "").startswith("/"):
         await message.answer(_("Send district names separated by commas, or /cancel."))
@@ -361,7 +362,9 @@ async def got_districts(
         )
         return
     await state.set_state(BroadcastFlow.audience)
-    await audience_chosen(message, state, db, region, user, repo.Audience("district", tuple(found)))
+    await audience_chosen(
+        message, state, broadcasts, region, user, Audience("district", tuple(found))
+    )
 
 
 async def time_chosen(
@@ -402,7 +405,7 @@ async def choose_priority(
     callback: CallbackQuery,
     callback_data: FlowCb,
     state: FSMContext,
-    db: Database,
+    broadcasts: BroadcastService,
     region: Region,
     user: User,
 ) -> None:
@@ -413,9 +416,8 @@ async def choose_priority(
     await state.update_data(urgent=urgent)
     await state.set_state(BroadcastFlow.confirm)
     data = await state.get_data()
-    audience = repo.Audience.from_json(data["audience"])
-    async with db.transaction() as conn:
-        count = await repo.count_audience(conn, audience, region)
+    audience = Audience.from_json(data["audience"])
+    count = await broadcasts.count(audience)
     when = (
         datetime.fromisoformat(data["send_at"])
         .astimezone(ZoneInfo(user.timezone))
@@ -444,54 +446,28 @@ async def choose_priority(
 async def confirm(
     callback: CallbackQuery,
     state: FSMContext,
-    db: Database,
-    region: Region,
-    clock: Clock,
+    broadcasts: BroadcastService,
     user: User,
     bot: Bot,
 ) -> None:
     data = await state.get_data()
     await state.clear()
-    audience = repo.Audience.from_json(data["audience"])
-    now = clock.now()
-    send_at = datetime.fromisoformat(data["send_at"]) if data.get("send_at") else now
-    if send_at < now:
-        send_at = now
-    priority = repo.PRIORITY_URGENT if data.get("urgent") else repo.PRIORITY_NORMAL
     await callback.answer(_("Queued"))
     await render(callback, _("✅ Confirmed."))
     progress = await bot.send_message(user.chat_id, _("📣 Queuing the broadcast…"))
-    async with db.transaction() as conn:
-        broadcast = await repo.create_broadcast(
-            conn,
-            admin_id=user.id,
-            payload=data["payload"],
-            audience=audience,
-            region=region,
-            priority=priority,
-            send_at=send_at,
-            now=now,
-            progress_chat_id=user.chat_id,
-            progress_message_id=progress.message_id,
-        )
-        await repo.audit(
-            conn,
-            user.id,
-            "broadcast.create",
-            now,
-            broadcast_id=broadcast.id,
-            audience=audience.to_json(),
-            recipients=broadcast.recipients,
-            send_at=send_at.isoformat(),
-            priority=priority,
-            payload=data["payload"],
-        )
+    broadcast = await broadcasts.create(
+        admin_id=user.id,
+        payload=data["payload"],
+        audience=Audience.from_json(data["audience"]),
+        send_at=datetime.fromisoformat(data["send_at"]) if data.get("send_at") else None,
+        urgent=bool(data.get("urgent")),
+        progress_chat_id=user.chat_id,
+        progress_message_id=progress.message_id,
+    )
     if broadcast.recipients == 0:
-        async with db.transaction() as conn:
-            await repo.finish_broadcast(conn, broadcast.id, now)
         await progress.edit_text(_("Nobody matches this audience any more; nothing was sent."))
         return
-    await update_broadcast_progress(bot, db, clock, min_interval=0, only=broadcast.id)
+    await broadcasts.show_progress(bot, broadcast.id)
 
 
 @router.message(StateFilter(BroadcastFlow.audience, BroadcastFlow.priority, BroadcastFlow.confirm))
@@ -515,10 +491,11 @@ async def out_of_step(callback: CallbackQuery) -> None:
 
 
 @router.callback_query(BroadcastCb.filter(F.a == "stop"))
-async def ask_stop(callback: CallbackQuery, callback_data: BroadcastCb, db: Database) -> None:
-    async with db.transaction() as conn:
-        broadcast = await repo.get_broadcast(conn, callback_data.i)
-    if broadcast is None or broadcast.state not in ("scheduled", "sending"):
+async def ask_stop(
+    callback: CallbackQuery, callback_data: BroadcastCb, broadcasts: BroadcastService
+) -> None:
+    broadcast = await broadcasts.active(callback_data.i)
+    if broadcast is None:
         await callback.answer(_("This broadcast has already finished."), show_alert=True)
         return
     kb = InlineKeyboardBuilder()
@@ -531,44 +508,25 @@ async def ask_stop(callback: CallbackQuery, callback_data: BroadcastCb, db: Data
 
 @router.callback_query(BroadcastCb.filter(F.a == "keep"))
 async def keep(
-    callback: CallbackQuery, callback_data: BroadcastCb, bot: Bot, db: Database, clock: Clock
+    callback: CallbackQuery, callback_data: BroadcastCb, bot: Bot, broadcasts: BroadcastService
 ) -> None:
     await callback.answer()
-    async with db.transaction() as conn:
-        await repo.save_progress(conn, callback_data.i, "", clock.now())
-    await update_broadcast_progress(bot, db, clock, min_interval=0, only=callback_data.i)
+    await broadcasts.show_progress(bot, callback_data.i, redraw=True)
 
 
 @router.callback_query(BroadcastCb.filter(F.a == "halt"))
 async def halt(
     callback: CallbackQuery,
     callback_data: BroadcastCb,
-    db: Database,
-    clock: Clock,
+    broadcasts: BroadcastService,
     user: User,
 ) -> None:
-    now = clock.now()
-    async with db.transaction() as conn:
-        stopped, dropped = await repo.stop_broadcast(conn, callback_data.i, now)
-        if stopped:
-            await repo.audit(
-                conn,
-                user.id,
-                "broadcast.stop",
-                now,
-                broadcast_id=callback_data.i,
-                dropped=dropped,
-            )
-        broadcast = await repo.get_broadcast(conn, callback_data.i)
-        numbers = (await repo.progress_of(conn, [callback_data.i]))[callback_data.i]
-    if not stopped or broadcast is None:
+    report = await broadcasts.stop(callback_data.i, user.id, user.language)
+    if report is None:
         await callback.answer(_("This broadcast has already finished."), show_alert=True)
         return
     await callback.answer(_("Stopped"))
-    text = progress_text(broadcast, numbers, translator(user.language), now)
-    async with db.transaction() as conn:
-        await repo.save_progress(conn, broadcast.id, text, now)
-    await render(callback, text)
+    await render(callback, report)
 
 
 async def _show(

@@ -1,6 +1,7 @@
 """Callback data of the admin screens (short prefixes and fields: 64 bytes at most).
 
-The stop button of a broadcast's progress message is :class:`bot.admin.BroadcastCb`.
+The stop button of a broadcast's progress message is
+:class:`bot.services.broadcast_progress.BroadcastCb`.
 """
 
 from __future__ import annotations

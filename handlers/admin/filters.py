@@ -6,10 +6,8 @@ from __future__ import annotations
 from aiogram.filters import Filter
 from aiogram.types import TelegramObject
 
-from bot.admin import is_admin
-from bot.config import Settings
-from bot.storage import Database
-from bot.storage.users import User
+from bot.services.accounts import User
+from bot.services.admins import AdminService
 
 __all__ = ["AdminFilter"]
 
@@ -18,12 +16,8 @@ class AdminFilter(Filter):
     """A private chat with a stored user who is an admin (ADMIN_IDS or added at run time)."""
 
     async def __call__(
-        self,
-        event: TelegramObject,
-        db: Database,
-        settings: Settings,
-        user: User | None = None,
+        self, event: TelegramObject, admins: AdminService, user: User | None = None
     ) -> bool:
         if user is None:  # groups, channels, bots
             return False
-        return await is_admin(db, settings, user.id)
+        return await admins.is_admin(user.id)

@@ -7,24 +7,23 @@ import logging
 import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from aiogram import Bot
 from aiogram.enums import ParseMode
 
-from bot.admin import progress_hook
 from bot.app import BOT_DEFAULTS
 from bot.clock import FixedClock
 from bot.config import Settings
 from bot.delivery import Sender, SenderConfig
 from bot.delivery.sender import OnOutcome
+from bot.services.broadcast_progress import progress_hook
 from bot.storage import Database
-from bot.storage import users as users_repo
 from bot.storage.users import SubscriptionKind
 from bot.testing import FakeTelegram, FakeUser, StoredMessage
 from tests.handlers.conftest import START, Harness, _Collect
+from tests.seed import add_user
 
 ADMIN = 500
 RESIDENT = 1001
@@ -71,30 +70,9 @@ class AdminHarness(Harness):
         self,
         uid: int,
         subs: Iterable[tuple[SubscriptionKind, str]] = (),
-        *,
-        language: str = "ru",
-        paused: bool = False,
-        active: bool = True,
-        topics: Iterable[str] = (),
-        created_days_ago: float = 0,
+        **options: Any,
     ) -> None:
-        now = self.clock.now()
-        async with self.db.transaction() as conn:
-            await users_repo.ensure_user(
-                conn,
-                uid,
-                uid,
-                now - timedelta(days=created_days_ago),
-                users_repo.UserDefaults(language=language),
-            )
-            for kind, slug in subs:
-                await users_repo.add_subscription(conn, uid, kind, slug, now)
-            if topics:
-                await users_repo.set_topics(conn, uid, topics)
-            if paused:
-                await users_repo.update_settings(conn, uid, now, paused=True)
-            if not active:
-                await users_repo.mark_inactive(conn, uid, "blocked", now)
+        await add_user(self.db, self.clock.now(), uid, subs, **options)
 
 
 @pytest.fixture
@@ -121,7 +99,7 @@ async def h(db: Database, settings: Settings, clock: FixedClock) -> AsyncIterato
         )
         errors = _Collect()
         errors.records = harness.errors
-        for name in ("handlers", "bot.admin"):
+        for name in ("handlers", "bot.services"):
             logging.getLogger(name).addHandler(errors)
         try:
             await harness.start()
@@ -132,6 +110,6 @@ async def h(db: Database, settings: Settings, clock: FixedClock) -> AsyncIterato
                 await harness.stop()
                 await harness.bot.session.close()
         finally:
-            for name in ("handlers", "bot.admin"):
+            for name in ("handlers", "bot.services"):
                 logging.getLogger(name).removeHandler(errors)
         assert not harness.errors, [r.getMessage() for r in harness.errors]

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import json
 
-from bot.admin import BroadcastCb, is_admin
 from bot.i18n import translator
+from bot.services.admins import AdminService
+from bot.services.broadcast_progress import BroadcastCb
 from bot.storage import admin as repo
 from bot.storage import feeds as feeds_repo
 from bot.storage import outbox
 from bot.testing import StoredMessage
 from handlers.admin import admin_commands, set_admin_commands
 from handlers.admin.callbacks import AdminCb, FeedCb, FlowCb
-from tests.admin.conftest import ADMIN, RESIDENT, AdminHarness
-from tests.admin.test_broadcast import choose_districts, confirm, start_flow
-from tests.admin.test_feeds import make_feeds
+from tests.handlers.admin.conftest import ADMIN, RESIDENT, AdminHarness
+from tests.handlers.admin.test_broadcast import choose_districts, confirm, start_flow
+from tests.handlers.admin.test_feeds import make_feeds
 
 # The residents' answers (ru), as the resident routers give them.
 UNKNOWN = translator("ru").gettext("I don't know this command. /help lists what I can do.")
@@ -70,7 +71,7 @@ async def test_non_admin_commands_are_unknown(h: AdminHarness) -> None:
         assert await repo.list_audit(conn) == []
         assert (await outbox.counts(conn))["queued"] == 0
         assert len(await feeds_repo.list_feeds(conn)) == 1
-    assert not await is_admin(h.db, h.settings, RESIDENT)
+    assert not await AdminService(h.db, h.settings, h.clock).is_admin(RESIDENT)
 
 
 async def test_forged_admin_buttons_are_refused(h: AdminHarness) -> None:
@@ -143,7 +144,7 @@ async def test_runtime_admins(h: AdminHarness) -> None:
     assert f"{ADMIN} (ADMIN_IDS" in listing.body and "777 (added by 500)" in listing.body
     [reply] = await h.send(deputy, f"/admins remove {ADMIN}")
     assert "ADMIN_IDS" in reply.body
-    assert await is_admin(h.db, h.settings, ADMIN)
+    assert await AdminService(h.db, h.settings, h.clock).is_admin(ADMIN)
 
     answer = await h.press(h.admin, listing, text="✖ Remove 777")
     assert "no longer an admin" in answer["text"]

@@ -1,28 +1,30 @@
-"""/stats numbers against seeded data, and the plain-text formatter for the CLI."""
+"""Statistics against seeded data, on both backends, and the plain-text formatter."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import insert, update
 
-from bot.admin import format_stats
+from bot.clock import FixedClock
 from bot.i18n import translator
-from bot.storage import admin as repo
-from bot.storage import outbox
+from bot.services import ServiceSet
+from bot.services.stats import StatsService, format_stats
+from bot.storage import Database, outbox
+from bot.storage import admin as admin_repo
 from bot.storage import schema as s
-from tests.admin.conftest import AdminHarness
-from tests.admin.test_feeds import make_feeds
+from tests.seed import add_feeds, add_user
+from tests.services.conftest import NOW
 
 
-async def seed(h: AdminHarness) -> None:
-    await h.add_user(1, [("district", "khamovniki"), ("okrug", "tsao")])
-    await h.add_user(2, [("district", "khamovniki")], created_days_ago=10)
-    await h.add_user(3, [("district", "arbat"), ("okrug", "szao")], created_days_ago=30)
-    await h.add_user(4, [("okrug", "tsao")], paused=True)
-    await h.add_user(5, [], active=False, created_days_ago=8)
-    now = h.clock.now()
-    async with h.db.transaction() as conn:
+async def seed(db: Database, now: datetime) -> None:
+    """Five residents, digests, deliveries and failures of the last day, three feeds."""
+    await add_user(db, now, 1, [("district", "khamovniki"), ("okrug", "tsao")])
+    await add_user(db, now, 2, [("district", "khamovniki")], created_days_ago=10)
+    await add_user(db, now, 3, [("district", "arbat"), ("okrug", "szao")], created_days_ago=30)
+    await add_user(db, now, 4, [("okrug", "tsao")], paused=True)
+    await add_user(db, now, 5, [], active=False, created_days_ago=8)
+    async with db.transaction() as conn:
         await conn.execute(
             insert(s.digests),
             [
@@ -63,8 +65,8 @@ async def seed(h: AdminHarness) -> None:
         await outbox.mark_sent(conn, rows["b1"], 3, now)
         await outbox.mark_failed(conn, rows["d3"], "TelegramBadRequest: can't parse entities: x")
         await outbox.mark_dropped(conn, rows["d5"], "blocked: TelegramForbiddenError: blocked")
-    feed_ids = await make_feeds(h, 3)
-    async with h.db.transaction() as conn:
+    feed_ids = await add_feeds(db, now, 3)
+    async with db.transaction() as conn:
         await conn.execute(update(s.feeds).where(s.feeds.c.id == feed_ids[0]).values(broken=True))
         await conn.execute(update(s.feeds).where(s.feeds.c.id == feed_ids[1]).values(enabled=False))
         await conn.execute(
@@ -74,10 +76,9 @@ async def seed(h: AdminHarness) -> None:
         )
 
 
-async def test_collect_stats_matches_seeded_data(h: AdminHarness) -> None:
-    await seed(h)
-    async with h.db.transaction() as conn:
-        stats = await repo.collect_stats(conn, h.clock.now())
+async def test_collect_stats_matches_seeded_data(any_db: Database, clock: FixedClock) -> None:
+    await seed(any_db, clock.now())
+    stats = await StatsService(any_db, clock).collect()
     assert (stats.users_total, stats.users_active, stats.users_paused, stats.users_blocked) == (
         5,
         3,
@@ -112,11 +113,10 @@ async def test_collect_stats_matches_seeded_data(h: AdminHarness) -> None:
     assert "ЦАО: 2" in ru and "Users" not in ru
 
 
-async def test_stats_command(h: AdminHarness) -> None:
-    await seed(h)
-    [reply] = await h.send(h.admin, "/stats")
-    assert "Users: 6 (active 4, paused 1, blocked 1)" in reply.body  # and the admin
-    assert "Feeds: 3 (enabled 2, broken 1, paused 1)" in reply.body
-    async with h.db.transaction() as conn:
-        [entry] = await repo.list_audit(conn)
-    assert entry.action == "stats.view" and entry.admin_id == 500
+async def test_viewing_stats_is_audited(services: ServiceSet, db: Database) -> None:
+    await seed(db, NOW)
+    stats = await services.stats.view(500)
+    assert stats.users_total == 5
+    async with db.transaction() as conn:
+        [entry] = await admin_repo.list_audit(conn)
+    assert (entry.admin_id, entry.action) == (500, "stats.view")

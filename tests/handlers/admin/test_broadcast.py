@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.admin import update_broadcast_progress
+from bot.services.broadcast_progress import update_broadcast_progress
 from bot.storage import admin as repo
 from bot.storage import outbox
 from bot.testing import StoredMessage
-from tests.admin.conftest import ADMIN, AdminHarness
+from tests.handlers.admin.conftest import ADMIN, AdminHarness
 
 HAMOVNIKI = "khamovniki"
 ARBAT = "arbat"
