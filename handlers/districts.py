@@ -12,7 +12,7 @@ from bot.services.accounts import User
 from bot.services.subscriptions import SubscriptionService, is_subscribed
 from digests.names import Place, resolve
 from digests.region import Region
-from handlers.callbacks import PickCb, SubCb
+from handlers.callbacks import Flow, PickAction, PickCb, PlaceKind, SubAction, SubCb, SubReply
 from handlers.common import has_user, place_name, render, send, stale
 from handlers.views import (
     escape_user_text,
@@ -25,30 +25,26 @@ from handlers.views import (
 __all__ = ["places_keyboard", "router"]
 
 
-def _code(place: Place) -> SubCb:
-    return SubCb(a="add", k="o" if place.kind == "okrug" else "d", s=place.slug)
-
-
 def places_keyboard(
-    region: Region, places: tuple[Place, ...] | list[Place], lang: str, action: str
+    region: Region, places: tuple[Place, ...] | list[Place], lang: str, action: SubAction
 ) -> InlineKeyboardMarkup:
-    """One button per place: subscribe (``add``) or unsubscribe (``del``)."""
+    """One button per place: subscribe or unsubscribe."""
     kb = InlineKeyboardBuilder()
     for place in places:
         name = place_name(region, place, lang)
         if name is None:
             continue
-        data = SubCb(a="add" if action == "add" else "del", k=_code(place).k, s=place.slug)
+        data = SubCb(action=action, kind=PlaceKind.of(place), slug=place.slug)
         kb.row(
             InlineKeyboardButton(
-                text=("➕ " if action == "add" else "❌ ") + name, callback_data=data.pack()
+                text=("➕ " if action is SubAction.ADD else "❌ ") + name, callback_data=data.pack()
             )
         )
     return kb.as_markup()
 
 
-def _place_from(kind: str, slug: str, region: Region) -> Place | None:
-    place = Place("okrug" if kind == "o" else "district", slug)
+def _place_from(kind: PlaceKind, slug: str, region: Region) -> Place | None:
+    place = kind.place(slug)
     return place if place_name(region, place, "ru") is not None else None
 
 
@@ -76,7 +72,7 @@ async def subscribe(
     lang = user.language
     if not command.args or not command.args.strip():
         subs = await subscriptions.get(user.id)
-        await send(message, okrugs_view(region, subs, lang, "m"))
+        await send(message, okrugs_view(region, subs, lang, Flow.MENU))
         return
     query = escape_user_text(command.args)
     result = resolve(command.args, region)
@@ -92,16 +88,16 @@ async def subscribe(
     elif result.ambiguous:
         await message.answer(
             _("«{query}» can mean several places. Which one?").format(query=query),
-            reply_markup=places_keyboard(region, result.ambiguous, lang, "add"),
+            reply_markup=places_keyboard(region, result.ambiguous, lang, SubAction.ADD),
         )
     elif result.suggestions:
         await message.answer(
             _("I don't know «{query}». Did you mean:").format(query=query),
-            reply_markup=places_keyboard(region, result.suggestions, lang, "add"),
+            reply_markup=places_keyboard(region, result.suggestions, lang, SubAction.ADD),
         )
     else:
         kb = InlineKeyboardBuilder()
-        kb.button(text=_("📍 Choose from the list"), callback_data=PickCb(a="o"))
+        kb.button(text=_("📍 Choose from the list"), callback_data=PickCb(action=PickAction.OKRUGS))
         await message.answer(
             _("I don't know «{query}». Choose your district from the list:").format(query=query),
             reply_markup=kb.as_markup(),
@@ -138,7 +134,7 @@ async def unsubscribe(
     elif followed:
         await message.answer(
             _("Which one do you want to unsubscribe from?"),
-            reply_markup=places_keyboard(region, followed, lang, "del"),
+            reply_markup=places_keyboard(region, followed, lang, SubAction.REMOVE),
         )
     elif result.exact is not None:
         await message.answer(
@@ -165,12 +161,12 @@ async def change_subscription(
     region: Region,
 ) -> None:
     lang = user.language
-    place = _place_from(callback_data.k, callback_data.s, region)
+    place = _place_from(callback_data.kind, callback_data.slug, region)
     if place is None:
         await stale(callback)
         return
     name = place_name(region, place, lang)
-    if callback_data.a == "add":
+    if callback_data.action is SubAction.ADD:
         change = await subscriptions.subscribe(user.id, place)
         text = (
             _("✅ You are subscribed to {place}.")
@@ -185,7 +181,7 @@ async def change_subscription(
             else _("You had already unsubscribed from {place}.")
         ).format(place=name)
     await callback.answer(text)
-    if callback_data.r == "l":
+    if callback_data.reply is SubReply.LIST:
         await render(callback, *subscriptions_view(region, change.subscriptions, lang))
     else:
         await render(callback, text + "\n" + _("All your districts: /districts"))
@@ -201,11 +197,11 @@ async def pick(
 ) -> None:
     lang = user.language
     data = callback_data
-    okrug_slug = data.s
+    okrug_slug = data.slug
     note: str | None = None
-    if data.a == "d":
+    if data.action is PickAction.DISTRICT:
         try:
-            district = region.district(data.s)
+            district = region.district(data.slug)
         except KeyError:
             await stale(callback)
             return
@@ -215,9 +211,9 @@ async def pick(
         note = (_("Added: {place}") if change.subscribed else _("Removed: {place}")).format(
             place=district.name(lang)
         )
-    elif data.a == "w":
+    elif data.action is PickAction.WHOLE_OKRUG:
         try:
-            okrug = region.okrug(data.s)
+            okrug = region.okrug(data.slug)
         except KeyError:
             await stale(callback)
             return
@@ -227,17 +223,19 @@ async def pick(
             place=okrug.name(lang)
         )
     else:
-        if data.a == "k" and data.s not in {o.slug for o in region.okrugs}:
+        if data.action is PickAction.OKRUG and data.slug not in {o.slug for o in region.okrugs}:
             await stale(callback)
             return
         subs = await subscriptions.get(user.id)
     await callback.answer(note)
-    if data.a == "o":
-        await render(callback, *okrugs_view(region, subs, lang, data.f))
-    elif data.a == "x":
-        if data.f == "s":
-            await render(callback, *topics_view(subs, "s"))
+    if data.action is PickAction.OKRUGS:
+        await render(callback, *okrugs_view(region, subs, lang, data.flow))
+    elif data.action is PickAction.DONE:
+        if data.flow is Flow.SETUP:
+            await render(callback, *topics_view(subs, Flow.SETUP))
         else:
             await render(callback, *subscriptions_view(region, subs, lang))
     else:
-        await render(callback, *okrug_page_view(region, subs, lang, data.f, okrug_slug, data.n))
+        await render(
+            callback, *okrug_page_view(region, subs, lang, data.flow, okrug_slug, data.page)
+        )

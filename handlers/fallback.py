@@ -15,7 +15,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.services.accounts import User
 from digests.names import resolve
 from digests.region import Region
-from handlers.callbacks import SubCb
+from handlers.callbacks import PlaceKind, SubAction, SubCb
 from handlers.common import has_user, place_name, stale
 
 __all__ = ["router"]
@@ -43,9 +43,9 @@ async def free_text(message: Message, user: User, region: Region) -> None:
             kb.button(
                 text=_("➕ Subscribe to {place}").format(place=name),
                 callback_data=SubCb(
-                    a="add",
-                    k="o" if result.exact.kind == "okrug" else "d",
-                    s=result.exact.slug,
+                    action=SubAction.ADD,
+                    kind=PlaceKind.of(result.exact),
+                    slug=result.exact.slug,
                 ),
             )
             markup = kb.as_markup()

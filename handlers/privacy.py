@@ -14,7 +14,7 @@ from babel.dates import format_datetime
 from bot.services.accounts import User
 from bot.services.privacy import PrivacyService, account_stamp
 from digests.region import Region
-from handlers.callbacks import PrivacyCb
+from handlers.callbacks import PrivacyAction, PrivacyCb
 from handlers.common import has_user, render, stale
 from handlers.views import places_text, schedule_text, topics_text
 
@@ -87,9 +87,10 @@ async def show_my_data(
 async def ask_delete(message: Message, user: User) -> None:
     kb = InlineKeyboardBuilder()
     kb.button(
-        text=_("🗑 Yes, delete everything"), callback_data=PrivacyCb(a="yes", v=account_stamp(user))
+        text=_("🗑 Yes, delete everything"),
+        callback_data=PrivacyCb(action=PrivacyAction.DELETE, stamp=account_stamp(user)),
     )
-    kb.button(text=_("Cancel"), callback_data=PrivacyCb(a="no"))
+    kb.button(text=_("Cancel"), callback_data=PrivacyCb(action=PrivacyAction.CANCEL))
     kb.adjust(1)
     await message.answer(
         _("Delete all your data: subscriptions, topics and settings? This cannot be undone."),
@@ -101,11 +102,11 @@ async def ask_delete(message: Message, user: User) -> None:
 async def confirm_delete(
     callback: CallbackQuery, callback_data: PrivacyCb, user: User, privacy: PrivacyService
 ) -> None:
-    if callback_data.a == "no":
+    if callback_data.action is PrivacyAction.CANCEL:
         await callback.answer()
         await render(callback, _("Cancelled: nothing was deleted."))
         return
-    if not await privacy.delete_account(user, callback_data.v):
+    if not await privacy.delete_account(user, callback_data.stamp):
         # The button belongs to an account that was already deleted (and recreated).
         await stale(callback, show_alert=True)
         return

@@ -15,7 +15,7 @@ from bot.services.accounts import User
 from bot.services.preferences import Change, PreferenceService
 from bot.services.subscriptions import SubscriptionService
 from digests.region import Region
-from handlers.callbacks import SetCb
+from handlers.callbacks import Flow, SetCb, Setting
 from handlers.common import has_user, render, send, stale
 from handlers.parsing import find_timezone, is_timezone, parse_time
 from handlers.views import (
@@ -52,8 +52,8 @@ def _next_line(user: User, lang: str) -> str:
 
 def _language_keyboard() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    kb.button(text="🇷🇺 Русский", callback_data=SetCb(k="lang", v="ru"))
-    kb.button(text="🇬🇧 English", callback_data=SetCb(k="lang", v="en"))
+    kb.button(text="🇷🇺 Русский", callback_data=SetCb(setting=Setting.LANGUAGE, value="ru"))
+    kb.button(text="🇬🇧 English", callback_data=SetCb(setting=Setting.LANGUAGE, value="en"))
     return kb.as_markup()
 
 
@@ -70,7 +70,7 @@ async def set_time(
     message: Message, command: CommandObject, user: User, preferences: PreferenceService
 ) -> None:
     if not command.args:
-        await send(message, time_view(user, "m"))
+        await send(message, time_view(user, Flow.MENU))
         return
     minute = parse_time(command.args)
     if minute is None:
@@ -186,14 +186,14 @@ async def change_setting(
     clock: Clock,
     i18n: I18n,
 ) -> None:
-    key, value, lang = callback_data.k, callback_data.v, user.language
-    if key == "menu":
+    setting, value, lang = callback_data.setting, callback_data.value, user.language
+    if setting is Setting.MENU:
         view: View
         if value == "main":
             profile = await preferences.profile(user.id)
             view = settings_view(profile.user, region, profile.subscriptions, lang)
         elif value == "time":
-            view = time_view(user, callback_data.f)
+            view = time_view(user, callback_data.flow)
         elif value == "tz":
             view = tz_view(user, clock.now())
         elif value == "mode":
@@ -206,7 +206,7 @@ async def change_setting(
         await callback.answer()
         await render(callback, *view)
         return
-    change = _button_change(key, value)
+    change = _button_change(setting, value)
     if change is None:
         await stale(callback)
         return
@@ -214,32 +214,32 @@ async def change_setting(
     user, subs, lang = profile.user, profile.subscriptions, profile.user.language
     with i18n.use_locale(lang):
         await callback.answer(_("Saved"))
-        if key == "time" and callback_data.f == "s":
+        if setting is Setting.TIME and callback_data.flow is Flow.SETUP:
             await render(callback, *setup_done_view(user, region, subs, lang))
         else:
             await render(callback, *settings_view(user, region, subs, lang))
 
 
-def _button_change(key: str, value: str) -> Change | None:
+def _button_change(setting: Setting, value: str) -> Change | None:
     """The change a settings button asks for; None for a value no button of ours carries."""
-    if key == "time":
+    if setting is Setting.TIME:
         if not value.isdigit() or not 0 <= int(value) < 24 * 60:
             return None
         return Change(delivery_minute=int(value))
-    if key == "tz":
+    if setting is Setting.TIMEZONE:
         return Change(timezone=value) if is_timezone(value) else None
-    if key == "mode":
+    if setting is Setting.MODE:
         modes: dict[str, Mode] = {"daily": "daily", "instant": "instant"}
         return Change(mode=modes[value]) if value in modes else None
-    if key == "wd":
+    if setting is Setting.WEEKDAY:
         if not value.isdigit() or not 0 <= int(value) <= 6:
             return None
         return Change(mode="weekly", weekday=int(value))
-    if key == "lang":
+    if setting is Setting.LANGUAGE:
         return Change(language=value) if value in ("ru", "en") else None
-    if key in ("empty", "pause"):
+    if setting in (Setting.NOTIFY_EMPTY, Setting.PAUSE):
         if value not in ("0", "1"):
             return None
         on = value == "1"
-        return Change(notify_empty=on) if key == "empty" else Change(paused=on)
+        return Change(notify_empty=on) if setting is Setting.NOTIFY_EMPTY else Change(paused=on)
     return None

@@ -17,7 +17,7 @@ from bot.services.preferences import Change, PreferenceService
 from bot.services.subscriptions import Subscriptions, SubscriptionService
 from digests.names import Place
 from digests.region import Region, fold
-from handlers.callbacks import SetupCb
+from handlers.callbacks import Flow, SetupAction, SetupCb
 from handlers.common import has_user, place_name, render, send, stale
 from handlers.views import (
     PAGE_SIZE,
@@ -56,8 +56,8 @@ def setup_first_view(region: Region, subs: Subscriptions, lang: str, place: Plac
         district = region.district(place.slug)
         siblings = sorted(region.districts_of(district.okrug), key=lambda d: fold(d.name(lang)))
         page = [d.slug for d in siblings].index(district.slug) // PAGE_SIZE
-        return okrug_page_view(region, subs, lang, "s", district.okrug, page)
-    return okrugs_view(region, subs, lang, "s")
+        return okrug_page_view(region, subs, lang, Flow.SETUP, district.okrug, page)
+    return okrugs_view(region, subs, lang, Flow.SETUP)
 
 
 router = Router(name="start")
@@ -115,8 +115,8 @@ async def setup_action(
     region: Region,
     i18n: I18n,
 ) -> None:
-    if callback_data.a == "lang":
-        lang = callback_data.v
+    if callback_data.action is SetupAction.LANGUAGE:
+        lang = callback_data.value
         if lang not in ("ru", "en"):
             await stale(callback)
             return

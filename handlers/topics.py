@@ -10,7 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.services.accounts import User
 from bot.services.subscriptions import SubscriptionService
 from digests.topics import TOPIC_NAMES
-from handlers.callbacks import TopicCb
+from handlers.callbacks import Flow, TopicAction, TopicCb
 from handlers.common import has_user, render, send, stale
 from handlers.views import time_view, topics_text, topics_view
 
@@ -23,7 +23,7 @@ router.callback_query.filter(has_user)
 
 @router.message(Command("topics"))
 async def show_topics(message: Message, user: User, subscriptions: SubscriptionService) -> None:
-    await send(message, topics_view(await subscriptions.get(user.id), "m"))
+    await send(message, topics_view(await subscriptions.get(user.id), Flow.MENU))
 
 
 @router.callback_query(TopicCb.filter())
@@ -34,23 +34,23 @@ async def change_topics(
     subscriptions: SubscriptionService,
 ) -> None:
     data = callback_data
-    if data.a == "t":
-        if data.s not in TOPIC_NAMES:
+    if data.action is TopicAction.TOGGLE:
+        if data.slug not in TOPIC_NAMES:
             await stale(callback)
             return
-        subs = await subscriptions.toggle_topic(user.id, data.s)
+        subs = await subscriptions.toggle_topic(user.id, data.slug)
         if subs is None:
             await callback.answer(_("At least one topic must stay on."), show_alert=True)
             return
-    elif data.a == "a":
+    elif data.action is TopicAction.ALL:
         subs = await subscriptions.all_topics(user.id)
     else:
         subs = await subscriptions.get(user.id)
     await callback.answer()
-    if data.a != "x":
-        await render(callback, *topics_view(subs, data.f))
-    elif data.f == "s":
-        await render(callback, *time_view(user, "s"))
+    if data.action is not TopicAction.DONE:
+        await render(callback, *topics_view(subs, data.flow))
+    elif data.flow is Flow.SETUP:
+        await render(callback, *time_view(user, Flow.SETUP))
     else:
         await render(
             callback,

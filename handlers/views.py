@@ -22,7 +22,21 @@ from bot.services.accounts import User
 from bot.services.subscriptions import Subscriptions
 from digests.region import Region, fold
 from digests.topics import TOPIC_NAMES, TOPICS
-from handlers.callbacks import Flow, PickCb, SetCb, SetupCb, SubCb, TopicCb
+from handlers.callbacks import (
+    Flow,
+    PickAction,
+    PickCb,
+    PlaceKind,
+    SetCb,
+    Setting,
+    SetupAction,
+    SetupCb,
+    SubAction,
+    SubCb,
+    SubReply,
+    TopicAction,
+    TopicCb,
+)
 
 __all__ = [
     "COMMON_ZONES",
@@ -138,7 +152,7 @@ def topics_text(subs: Subscriptions) -> str:
 
 
 def _flow_done(flow: Flow) -> str:
-    return _("Next »") if flow == "s" else _("✔️ Done")
+    return _("Next »") if flow is Flow.SETUP else _("✔️ Done")
 
 
 # --- welcome and set-up ---------------------------------------------------------------------
@@ -166,7 +180,7 @@ def welcome_markup(lang: str) -> InlineKeyboardMarkup:
     other = "ru" if lang == "en" else "en"
     label = "🇷🇺 Русский" if other == "ru" else "🇬🇧 English"
     kb = InlineKeyboardBuilder()
-    kb.button(text=label, callback_data=SetupCb(a="lang", v=other))
+    kb.button(text=label, callback_data=SetupCb(action=SetupAction.LANGUAGE, value=other))
     return kb.as_markup()
 
 
@@ -208,7 +222,7 @@ def _summary_lines(user: User, region: Region, subs: Subscriptions, lang: str) -
 
 def _settings_button() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("⚙️ Settings"), callback_data=SetCb(k="menu", v="main"))
+    kb.button(text=_("⚙️ Settings"), callback_data=SetCb(setting=Setting.MENU, value="main"))
     return kb.as_markup()
 
 
@@ -234,11 +248,21 @@ def okrugs_view(region: Region, subs: Subscriptions, lang: str, flow: Flow) -> V
             label = f"{ON} {label}"
         elif count:
             label = f"{label} · {count}"
-        kb.button(text=label, callback_data=PickCb(a="k", s=okrug.slug, f=flow))
+        kb.button(
+            text=label, callback_data=PickCb(action=PickAction.OKRUG, slug=okrug.slug, flow=flow)
+        )
     kb.adjust(3)
-    kb.row(InlineKeyboardButton(text=_flow_done(flow), callback_data=PickCb(a="x", f=flow).pack()))
-    if flow == "s":
-        kb.row(InlineKeyboardButton(text=_("Skip set-up"), callback_data=SetupCb(a="skip").pack()))
+    kb.row(
+        InlineKeyboardButton(
+            text=_flow_done(flow), callback_data=PickCb(action=PickAction.DONE, flow=flow).pack()
+        )
+    )
+    if flow is Flow.SETUP:
+        kb.row(
+            InlineKeyboardButton(
+                text=_("Skip set-up"), callback_data=SetupCb(action=SetupAction.SKIP).pack()
+            )
+        )
     return text, kb.as_markup()
 
 
@@ -260,7 +284,9 @@ def okrug_page_view(
     kb.row(
         InlineKeyboardButton(
             text=f"{ON if whole else OFF} " + _("Whole okrug"),
-            callback_data=PickCb(a="w", s=okrug_slug, n=page, f=flow).pack(),
+            callback_data=PickCb(
+                action=PickAction.WHOLE_OKRUG, slug=okrug_slug, page=page, flow=flow
+            ).pack(),
         )
     )
     row: list[InlineKeyboardButton] = []
@@ -269,7 +295,9 @@ def okrug_page_view(
         row.append(
             InlineKeyboardButton(
                 text=f"{mark} {district.name(lang)}",
-                callback_data=PickCb(a="d", s=district.slug, n=page, f=flow).pack(),
+                callback_data=PickCb(
+                    action=PickAction.DISTRICT, slug=district.slug, page=page, flow=flow
+                ).pack(),
             )
         )
         if len(row) == 2:
@@ -283,33 +311,42 @@ def okrug_page_view(
             nav.append(
                 InlineKeyboardButton(
                     text="‹ " + _("Back"),
-                    callback_data=PickCb(a="k", s=okrug_slug, n=page - 1, f=flow).pack(),
+                    callback_data=PickCb(
+                        action=PickAction.OKRUG, slug=okrug_slug, page=page - 1, flow=flow
+                    ).pack(),
                 )
             )
         if page < pages - 1:
             nav.append(
                 InlineKeyboardButton(
                     text=_("More") + " ›",
-                    callback_data=PickCb(a="k", s=okrug_slug, n=page + 1, f=flow).pack(),
+                    callback_data=PickCb(
+                        action=PickAction.OKRUG, slug=okrug_slug, page=page + 1, flow=flow
+                    ).pack(),
                 )
             )
         kb.row(*nav)
     kb.row(
-        InlineKeyboardButton(text="« " + _("Okrugs"), callback_data=PickCb(a="o", f=flow).pack()),
-        InlineKeyboardButton(text=_flow_done(flow), callback_data=PickCb(a="x", f=flow).pack()),
+        InlineKeyboardButton(
+            text="« " + _("Okrugs"),
+            callback_data=PickCb(action=PickAction.OKRUGS, flow=flow).pack(),
+        ),
+        InlineKeyboardButton(
+            text=_flow_done(flow), callback_data=PickCb(action=PickAction.DONE, flow=flow).pack()
+        ),
     )
     return "\n".join(lines), kb.as_markup()
 
 
 def subscriptions_view(region: Region, subs: Subscriptions, lang: str) -> View:
     kb = InlineKeyboardBuilder()
-    places: list[tuple[str, str, str]] = []  # (kind, slug, name)
+    places: list[tuple[PlaceKind, str, str]] = []  # (kind, slug, name)
     for okrug in region.okrugs:
         if okrug.slug in subs.okrugs:
-            places.append(("o", okrug.slug, okrug.name(lang)))
+            places.append((PlaceKind.OKRUG, okrug.slug, okrug.name(lang)))
     districts = [d for d in region.districts if d.slug in subs.districts]
     for district in sorted(districts, key=lambda d: fold(d.name(lang))):
-        places.append(("d", district.slug, district.name(lang)))
+        places.append((PlaceKind.DISTRICT, district.slug, district.name(lang)))
     if not places:
         text = _(
             "📍 You have not chosen any districts yet, so you get city-wide news.\n\n"
@@ -328,11 +365,18 @@ def subscriptions_view(region: Region, subs: Subscriptions, lang: str) -> View:
                 InlineKeyboardButton(
                     text=f"❌ {name}",
                     callback_data=SubCb(
-                        a="del", k="o" if kind == "o" else "d", s=slug, r="l"
+                        action=SubAction.REMOVE,
+                        kind=kind,
+                        slug=slug,
+                        reply=SubReply.LIST,
                     ).pack(),
                 )
             )
-    kb.row(InlineKeyboardButton(text=_("➕ Add districts"), callback_data=PickCb(a="o").pack()))
+    kb.row(
+        InlineKeyboardButton(
+            text=_("➕ Add districts"), callback_data=PickCb(action=PickAction.OKRUGS).pack()
+        )
+    )
     return text, kb.as_markup()
 
 
@@ -349,14 +393,22 @@ def topics_view(subs: Subscriptions, flow: Flow) -> View:
     for slug in TOPICS:
         mark = ON if slug in chosen else OFF
         kb.button(
-            text=f"{mark} {_(TOPIC_NAMES[slug])}", callback_data=TopicCb(a="t", s=slug, f=flow)
+            text=f"{mark} {_(TOPIC_NAMES[slug])}",
+            callback_data=TopicCb(action=TopicAction.TOGGLE, slug=slug, flow=flow),
         )
     kb.adjust(2)
     if not everything:
         kb.row(
-            InlineKeyboardButton(text=_("All topics"), callback_data=TopicCb(a="a", f=flow).pack())
+            InlineKeyboardButton(
+                text=_("All topics"),
+                callback_data=TopicCb(action=TopicAction.ALL, flow=flow).pack(),
+            )
         )
-    kb.row(InlineKeyboardButton(text=_flow_done(flow), callback_data=TopicCb(a="x", f=flow).pack()))
+    kb.row(
+        InlineKeyboardButton(
+            text=_flow_done(flow), callback_data=TopicCb(action=TopicAction.DONE, flow=flow).pack()
+        )
+    )
     return text, kb.as_markup()
 
 
@@ -382,16 +434,23 @@ def settings_view(user: User, region: Region, subs: Subscriptions, lang: str) ->
     lines += ["", _("Also by text: /time 07:30, /timezone Asia/Yekaterinburg.")]
     kb = InlineKeyboardBuilder()
     kb.row(
-        InlineKeyboardButton(text=_("🕗 Time"), callback_data=SetCb(k="menu", v="time").pack()),
-        InlineKeyboardButton(text=_("🌍 Time zone"), callback_data=SetCb(k="menu", v="tz").pack()),
+        InlineKeyboardButton(
+            text=_("🕗 Time"), callback_data=SetCb(setting=Setting.MENU, value="time").pack()
+        ),
+        InlineKeyboardButton(
+            text=_("🌍 Time zone"), callback_data=SetCb(setting=Setting.MENU, value="tz").pack()
+        ),
     )
     kb.row(
         InlineKeyboardButton(
-            text=_("📬 Delivery mode"), callback_data=SetCb(k="menu", v="mode").pack()
+            text=_("📬 Delivery mode"),
+            callback_data=SetCb(setting=Setting.MENU, value="mode").pack(),
         ),
         InlineKeyboardButton(
             text="🇬🇧 English" if lang == "ru" else "🇷🇺 Русский",
-            callback_data=SetCb(k="lang", v="en" if lang == "ru" else "ru").pack(),
+            callback_data=SetCb(
+                setting=Setting.LANGUAGE, value="en" if lang == "ru" else "ru"
+            ).pack(),
         ),
     )
     kb.row(
@@ -401,13 +460,15 @@ def settings_view(user: User, region: Region, subs: Subscriptions, lang: str) ->
                 if user.notify_empty
                 else _("🔔 Turn on «nothing new» note")
             ),
-            callback_data=SetCb(k="empty", v="0" if user.notify_empty else "1").pack(),
+            callback_data=SetCb(
+                setting=Setting.NOTIFY_EMPTY, value="0" if user.notify_empty else "1"
+            ).pack(),
         )
     )
     kb.row(
         InlineKeyboardButton(
             text=_("▶️ Resume deliveries") if user.paused else _("⏸ Pause deliveries"),
-            callback_data=SetCb(k="pause", v="0" if user.paused else "1").pack(),
+            callback_data=SetCb(setting=Setting.PAUSE, value="0" if user.paused else "1").pack(),
         )
     )
     return "\n".join(lines), kb.as_markup()
@@ -415,7 +476,9 @@ def settings_view(user: User, region: Region, subs: Subscriptions, lang: str) ->
 
 def _back_row(kb: InlineKeyboardBuilder) -> None:
     kb.row(
-        InlineKeyboardButton(text="« " + _("Back"), callback_data=SetCb(k="menu", v="main").pack())
+        InlineKeyboardButton(
+            text="« " + _("Back"), callback_data=SetCb(setting=Setting.MENU, value="main").pack()
+        )
     )
 
 
@@ -433,14 +496,17 @@ def time_view(user: User, flow: Flow) -> View:
     for minute in TIME_PRESETS:
         mark = f"{ON} " if minute == user.delivery_minute else ""
         kb.button(
-            text=mark + format_minute(minute), callback_data=SetCb(k="time", v=str(minute), f=flow)
+            text=mark + format_minute(minute),
+            callback_data=SetCb(setting=Setting.TIME, value=str(minute), flow=flow),
         )
     kb.adjust(3)
-    if flow == "s":
+    if flow is Flow.SETUP:
         kb.row(
             InlineKeyboardButton(
                 text=_("Keep {time}").format(time=current),
-                callback_data=SetCb(k="time", v=str(user.delivery_minute), f="s").pack(),
+                callback_data=SetCb(
+                    setting=Setting.TIME, value=str(user.delivery_minute), flow=Flow.SETUP
+                ).pack(),
             )
         )
     else:
@@ -474,7 +540,8 @@ def tz_view(user: User, now: datetime) -> View:
         mark = f"{ON} " if zone == user.timezone else ""
         city = zone.rsplit("/", 1)[-1].replace("_", " ")
         kb.button(
-            text=f"{mark}{city} ({_utc_offset(zone, now)})", callback_data=SetCb(k="tz", v=zone)
+            text=f"{mark}{city} ({_utc_offset(zone, now)})",
+            callback_data=SetCb(setting=Setting.TIMEZONE, value=zone),
         )
     kb.adjust(2)
     _back_row(kb)
@@ -500,14 +567,14 @@ def mode_view(user: User, lang: str) -> View:
     for mode, label in options:
         mark = f"{ON} " if mode == user.mode else ""
         if mode == "weekly":
-            kb.button(text=mark + label, callback_data=SetCb(k="menu", v="wd"))
+            kb.button(text=mark + label, callback_data=SetCb(setting=Setting.MENU, value="wd"))
         else:
-            kb.button(text=mark + label, callback_data=SetCb(k="mode", v=mode))
+            kb.button(text=mark + label, callback_data=SetCb(setting=Setting.MODE, value=mode))
     kb.adjust(1)
     kb.row(
         InlineKeyboardButton(
             text=_("▶️ Resume deliveries") if user.paused else _("⏸ Pause deliveries"),
-            callback_data=SetCb(k="pause", v="0" if user.paused else "1").pack(),
+            callback_data=SetCb(setting=Setting.PAUSE, value="0" if user.paused else "1").pack(),
         )
     )
     _back_row(kb)
@@ -519,10 +586,15 @@ def weekday_view(user: User, lang: str) -> View:
     kb = InlineKeyboardBuilder()
     for day in range(7):
         mark = f"{ON} " if user.mode == "weekly" and user.weekday == day else ""
-        kb.button(text=mark + weekday_name(day, lang), callback_data=SetCb(k="wd", v=str(day)))
+        kb.button(
+            text=mark + weekday_name(day, lang),
+            callback_data=SetCb(setting=Setting.WEEKDAY, value=str(day)),
+        )
     kb.adjust(2)
     kb.row(
-        InlineKeyboardButton(text="« " + _("Back"), callback_data=SetCb(k="menu", v="mode").pack())
+        InlineKeyboardButton(
+            text="« " + _("Back"), callback_data=SetCb(setting=Setting.MENU, value="mode").pack()
+        )
     )
     return text, kb.as_markup()
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,6 +34,7 @@ from digests.i18n import Translator
 __all__ = [
     "PROGRESS_INTERVAL",
     "BroadcastCb",
+    "StopButton",
     "progress_hook",
     "progress_markup",
     "progress_text",
@@ -44,12 +46,17 @@ log = logging.getLogger(__name__)
 PROGRESS_INTERVAL = 3.0  # seconds between edits of one progress message
 
 
-class BroadcastCb(CallbackData, prefix="ab"):
-    """Broadcast buttons. a: stop = ask to stop, halt = confirm, keep = don't stop;
-    i: the broadcast id."""
+class StopButton(StrEnum):
+    ASK = "stop"  # «Stop»: ask to confirm
+    CONFIRM = "halt"  # «Yes, stop it»
+    KEEP = "keep"  # «Keep sending»
 
-    a: str
-    i: int
+
+class BroadcastCb(CallbackData, prefix="ab"):
+    """The buttons of a broadcast's progress message."""
+
+    action: StopButton
+    broadcast_id: int
 
 
 def _duration(seconds: float) -> str:
@@ -109,7 +116,10 @@ def progress_text(
 
 def progress_markup(broadcast_id: int, t: Translator) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    kb.button(text=t.gettext("⏹ Stop"), callback_data=BroadcastCb(a="stop", i=broadcast_id))
+    kb.button(
+        text=t.gettext("⏹ Stop"),
+        callback_data=BroadcastCb(action=StopButton.ASK, broadcast_id=broadcast_id),
+    )
     return kb.as_markup()
 
 

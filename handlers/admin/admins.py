@@ -13,8 +13,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.services.accounts import User
 from bot.services.admins import AdminList, AdminService, Removal
-from handlers.admin.callbacks import AdminCb
-from handlers.common import render, stale
+from handlers.admin.callbacks import AdminAction, AdminCb
+from handlers.common import render
 
 __all__ = ["router"]
 
@@ -30,7 +30,7 @@ def admins_view(admins: AdminList) -> tuple[str, InlineKeyboardMarkup]:
         lines.append(_("• {id} (added by {by})").format(id=added.user_id, by=added.added_by or "?"))
         kb.button(
             text=_("✖ Remove {id}").format(id=added.user_id),
-            callback_data=AdminCb(a="rm", i=added.user_id),
+            callback_data=AdminCb(action=AdminAction.REMOVE, user_id=added.user_id),
         )
     kb.adjust(1)
     lines += ["", _("Add one: /admins add <i>id</i>. Remove: /admins remove <i>id</i>.")]
@@ -84,8 +84,5 @@ async def admins_command(
 async def admin_button(
     callback: CallbackQuery, callback_data: AdminCb, admins: AdminService, user: User, bot: Bot
 ) -> None:
-    if callback_data.a != "rm":
-        await stale(callback)
-        return
-    await callback.answer(await _remove(admins, user, bot, callback_data.i))
+    await callback.answer(await _remove(admins, user, bot, callback_data.user_id))
     await render(callback, *admins_view(await admins.listing()))

@@ -26,12 +26,12 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.clock import Clock
 from bot.services.accounts import User
-from bot.services.broadcast_progress import BroadcastCb
+from bot.services.broadcast_progress import BroadcastCb, StopButton
 from bot.services.broadcasts import Audience, BroadcastService, send_preview
 from digests.names import resolve
 from digests.region import Region
 from digests.topics import TOPIC_NAMES, TOPICS
-from handlers.admin.callbacks import FlowCb
+from handlers.admin.callbacks import BroadcastStep, BroadcastStepCb
 from handlers.common import render, stale
 from handlers.parsing import parse_send_time
 
@@ -97,12 +97,26 @@ def payload_of(message: Message) -> tuple[dict[str, Any] | None, str | None]:
 
 def audience_keyboard() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("👥 Everyone"), callback_data=FlowCb(a="aud", v="all"))
-    kb.button(text=_("🏙 Okrugs"), callback_data=FlowCb(a="aud", v="okrug"))
-    kb.button(text=_("🏘 Districts"), callback_data=FlowCb(a="aud", v="district"))
-    kb.button(text=_("🌐 Language"), callback_data=FlowCb(a="aud", v="language"))
-    kb.button(text=_("🗂 Topic"), callback_data=FlowCb(a="aud", v="topic"))
-    kb.button(text=_("✖ Cancel"), callback_data=FlowCb(a="cancel"))
+    kb.button(
+        text=_("👥 Everyone"),
+        callback_data=BroadcastStepCb(step=BroadcastStep.AUDIENCE, value="all"),
+    )
+    kb.button(
+        text=_("🏙 Okrugs"),
+        callback_data=BroadcastStepCb(step=BroadcastStep.AUDIENCE, value="okrug"),
+    )
+    kb.button(
+        text=_("🏘 Districts"),
+        callback_data=BroadcastStepCb(step=BroadcastStep.AUDIENCE, value="district"),
+    )
+    kb.button(
+        text=_("🌐 Language"),
+        callback_data=BroadcastStepCb(step=BroadcastStep.AUDIENCE, value="language"),
+    )
+    kb.button(
+        text=_("🗂 Topic"), callback_data=BroadcastStepCb(step=BroadcastStep.AUDIENCE, value="topic")
+    )
+    kb.button(text=_("✖ Cancel"), callback_data=BroadcastStepCb(step=BroadcastStep.CANCEL))
     kb.adjust(1, 2, 2, 1)
     return kb.as_markup()
 
@@ -111,22 +125,25 @@ def okrug_keyboard(region: Region, chosen: set[str], lang: str) -> InlineKeyboar
     kb = InlineKeyboardBuilder()
     for okrug in region.okrugs:
         mark = "✅ " if okrug.slug in chosen else ""
-        kb.button(text=mark + okrug.short(lang), callback_data=FlowCb(a="ok", v=okrug.slug))
+        kb.button(
+            text=mark + okrug.short(lang),
+            callback_data=BroadcastStepCb(step=BroadcastStep.TOGGLE_OKRUG, value=okrug.slug),
+        )
     kb.adjust(3)
     done = InlineKeyboardBuilder()
-    done.button(text=_("Done"), callback_data=FlowCb(a="okd"))
-    done.button(text=_("✖ Cancel"), callback_data=FlowCb(a="cancel"))
+    done.button(text=_("Done"), callback_data=BroadcastStepCb(step=BroadcastStep.OKRUGS_DONE))
+    done.button(text=_("✖ Cancel"), callback_data=BroadcastStepCb(step=BroadcastStep.CANCEL))
     kb.attach(done)
     return kb.as_markup()
 
 
-def _choice_keyboard(items: list[tuple[str, FlowCb]], width: int) -> InlineKeyboardMarkup:
+def _choice_keyboard(items: list[tuple[str, BroadcastStepCb]], width: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for text, data in items:
         kb.button(text=text, callback_data=data)
     kb.adjust(width)
     cancel = InlineKeyboardBuilder()
-    cancel.button(text=_("✖ Cancel"), callback_data=FlowCb(a="cancel"))
+    cancel.button(text=_("✖ Cancel"), callback_data=BroadcastStepCb(step=BroadcastStep.CANCEL))
     kb.attach(cancel)
     return kb.as_markup()
 
@@ -220,8 +237,8 @@ async def audience_chosen(
     await state.update_data(audience=audience.to_json(), count=count)
     await state.set_state(BroadcastFlow.time)
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("▶️ Now"), callback_data=FlowCb(a="now"))
-    kb.button(text=_("✖ Cancel"), callback_data=FlowCb(a="cancel"))
+    kb.button(text=_("▶️ Now"), callback_data=BroadcastStepCb(step=BroadcastStep.NOW))
+    kb.button(text=_("✖ Cancel"), callback_data=BroadcastStepCb(step=BroadcastStep.CANCEL))
     text = _(
         "Audience: {audience}. Recipients now: {n}.\n\n"
         "When to send? Press «Now», or send a time as HH:MM (today, or tomorrow if "
@@ -230,16 +247,18 @@ async def audience_chosen(
     await _show(target, text, kb.as_markup())
 
 
-@router.callback_query(BroadcastFlow.audience, FlowCb.filter(F.a == "aud"))
+@router.callback_query(
+    BroadcastFlow.audience, BroadcastStepCb.filter(F.step == BroadcastStep.AUDIENCE)
+)
 async def choose_audience(
     callback: CallbackQuery,
-    callback_data: FlowCb,
+    callback_data: BroadcastStepCb,
     state: FSMContext,
     broadcasts: BroadcastService,
     region: Region,
     user: User,
 ) -> None:
-    kind = callback_data.v
+    kind = callback_data.value
     await callback.answer()
     if kind == "all":
         await audience_chosen(callback, state, broadcasts, region, user, Audience("all"))
@@ -258,12 +277,14 @@ async def choose_audience(
         )
     elif kind == "language":
         items = [
-            ("🇷🇺 Русский", FlowCb(a="lang", v="ru")),
-            ("🇬🇧 English", FlowCb(a="lang", v="en")),
+            ("🇷🇺 Русский", BroadcastStepCb(step=BroadcastStep.LANGUAGE, value="ru")),
+            ("🇬🇧 English", BroadcastStepCb(step=BroadcastStep.LANGUAGE, value="en")),
         ]
         await render(callback, _("Which interface language?"), _choice_keyboard(items, 2))
     elif kind == "topic":
-        items = [(_(TOPIC_NAMES[t]), FlowCb(a="topic", v=t)) for t in TOPICS]
+        items = [
+            (_(TOPIC_NAMES[t]), BroadcastStepCb(step=BroadcastStep.TOPIC, value=t)) for t in TOPICS
+        ]
         await render(
             callback,
             _("Which topic? Residents who get all topics are included."),
@@ -271,15 +292,17 @@ async def choose_audience(
         )
 
 
-@router.callback_query(BroadcastFlow.audience, FlowCb.filter(F.a == "ok"))
+@router.callback_query(
+    BroadcastFlow.audience, BroadcastStepCb.filter(F.step == BroadcastStep.TOGGLE_OKRUG)
+)
 async def toggle_okrug(
     callback: CallbackQuery,
-    callback_data: FlowCb,
+    callback_data: BroadcastStepCb,
     state: FSMContext,
     region: Region,
     user: User,
 ) -> None:
-    slug = callback_data.v
+    slug = callback_data.value
     if slug not in {o.slug for o in region.okrugs}:
         await stale(callback)
         return
@@ -295,7 +318,9 @@ async def toggle_okrug(
     )
 
 
-@router.callback_query(BroadcastFlow.audience, FlowCb.filter(F.a == "okd"))
+@router.callback_query(
+    BroadcastFlow.audience, BroadcastStepCb.filter(F.step == BroadcastStep.OKRUGS_DONE)
+)
 async def okrugs_done(
     callback: CallbackQuery,
     state: FSMContext,
@@ -311,19 +336,22 @@ async def okrugs_done(
     await audience_chosen(callback, state, broadcasts, region, user, Audience("okrug", chosen))
 
 
-@router.callback_query(BroadcastFlow.audience, FlowCb.filter(F.a.in_({"lang", "topic"})))
+@router.callback_query(
+    BroadcastFlow.audience,
+    BroadcastStepCb.filter(F.step.in_({BroadcastStep.LANGUAGE, BroadcastStep.TOPIC})),
+)
 async def value_chosen(
     callback: CallbackQuery,
-    callback_data: FlowCb,
+    callback_data: BroadcastStepCb,
     state: FSMContext,
     broadcasts: BroadcastService,
     region: Region,
     user: User,
 ) -> None:
-    value = callback_data.v
-    if callback_data.a == "lang" and value in ("ru", "en"):
+    value = callback_data.value
+    if callback_data.step is BroadcastStep.LANGUAGE and value in ("ru", "en"):
         audience = Audience("language", (value,))
-    elif callback_data.a == "topic" and value in TOPICS:
+    elif callback_data.step is BroadcastStep.TOPIC and value in TOPICS:
         audience = Audience("topic", (value,))
     else:
         await stale(callback)
@@ -373,13 +401,16 @@ async def time_chosen(
     await state.update_data(send_at=send_at.isoformat() if send_at else None)
     await state.set_state(BroadcastFlow.priority)
     items = [
-        (_("Normal"), FlowCb(a="pri", v="n")),
-        (_("⚡ Urgent (ahead of digests)"), FlowCb(a="pri", v="u")),
+        (_("Normal"), BroadcastStepCb(step=BroadcastStep.PRIORITY, value="n")),
+        (
+            _("⚡ Urgent (ahead of digests)"),
+            BroadcastStepCb(step=BroadcastStep.PRIORITY, value="u"),
+        ),
     ]
     await _show(target, _("Priority?"), _choice_keyboard(items, 1))
 
 
-@router.callback_query(BroadcastFlow.time, FlowCb.filter(F.a == "now"))
+@router.callback_query(BroadcastFlow.time, BroadcastStepCb.filter(F.step == BroadcastStep.NOW))
 async def send_now(callback: CallbackQuery, state: FSMContext) -> None:
     await callback.answer()
     await time_chosen(callback, state, None)
@@ -400,19 +431,21 @@ async def got_time(message: Message, state: FSMContext, clock: Clock, user: User
     await time_chosen(message, state, when)
 
 
-@router.callback_query(BroadcastFlow.priority, FlowCb.filter(F.a == "pri"))
+@router.callback_query(
+    BroadcastFlow.priority, BroadcastStepCb.filter(F.step == BroadcastStep.PRIORITY)
+)
 async def choose_priority(
     callback: CallbackQuery,
-    callback_data: FlowCb,
+    callback_data: BroadcastStepCb,
     state: FSMContext,
     broadcasts: BroadcastService,
     region: Region,
     user: User,
 ) -> None:
-    if callback_data.v not in ("n", "u"):
+    if callback_data.value not in ("n", "u"):
         await stale(callback)
         return
-    urgent = callback_data.v == "u"
+    urgent = callback_data.value == "u"
     await state.update_data(urgent=urgent)
     await state.set_state(BroadcastFlow.confirm)
     data = await state.get_data()
@@ -436,13 +469,13 @@ async def choose_priority(
         priority=_("urgent") if urgent else _("normal"),
     )
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("✅ Send"), callback_data=FlowCb(a="send"))
-    kb.button(text=_("✖ Cancel"), callback_data=FlowCb(a="cancel"))
+    kb.button(text=_("✅ Send"), callback_data=BroadcastStepCb(step=BroadcastStep.SEND))
+    kb.button(text=_("✖ Cancel"), callback_data=BroadcastStepCb(step=BroadcastStep.CANCEL))
     await callback.answer()
     await render(callback, text, kb.as_markup())
 
 
-@router.callback_query(BroadcastFlow.confirm, FlowCb.filter(F.a == "send"))
+@router.callback_query(BroadcastFlow.confirm, BroadcastStepCb.filter(F.step == BroadcastStep.SEND))
 async def confirm(
     callback: CallbackQuery,
     state: FSMContext,
@@ -475,14 +508,14 @@ async def use_buttons(message: Message) -> None:
     await message.answer(_("Use the buttons above, or /cancel."))
 
 
-@router.callback_query(FlowCb.filter(F.a == "cancel"), flow_states)
+@router.callback_query(BroadcastStepCb.filter(F.step == BroadcastStep.CANCEL), flow_states)
 async def cancel_button(callback: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     await callback.answer()
     await render(callback, _("Broadcast cancelled. Nothing was sent."))
 
 
-@router.callback_query(FlowCb.filter())
+@router.callback_query(BroadcastStepCb.filter())
 async def out_of_step(callback: CallbackQuery) -> None:
     await stale(callback)
 
@@ -490,38 +523,44 @@ async def out_of_step(callback: CallbackQuery) -> None:
 # -- the progress message's stop button -------------------------------------------
 
 
-@router.callback_query(BroadcastCb.filter(F.a == "stop"))
+@router.callback_query(BroadcastCb.filter(F.action == StopButton.ASK))
 async def ask_stop(
     callback: CallbackQuery, callback_data: BroadcastCb, broadcasts: BroadcastService
 ) -> None:
-    broadcast = await broadcasts.active(callback_data.i)
+    broadcast = await broadcasts.active(callback_data.broadcast_id)
     if broadcast is None:
         await callback.answer(_("This broadcast has already finished."), show_alert=True)
         return
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("⏹ Yes, stop it"), callback_data=BroadcastCb(a="halt", i=broadcast.id))
-    kb.button(text=_("Keep sending"), callback_data=BroadcastCb(a="keep", i=broadcast.id))
+    kb.button(
+        text=_("⏹ Yes, stop it"),
+        callback_data=BroadcastCb(action=StopButton.CONFIRM, broadcast_id=broadcast.id),
+    )
+    kb.button(
+        text=_("Keep sending"),
+        callback_data=BroadcastCb(action=StopButton.KEEP, broadcast_id=broadcast.id),
+    )
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=kb.as_markup())
 
 
-@router.callback_query(BroadcastCb.filter(F.a == "keep"))
+@router.callback_query(BroadcastCb.filter(F.action == StopButton.KEEP))
 async def keep(
     callback: CallbackQuery, callback_data: BroadcastCb, bot: Bot, broadcasts: BroadcastService
 ) -> None:
     await callback.answer()
-    await broadcasts.show_progress(bot, callback_data.i, redraw=True)
+    await broadcasts.show_progress(bot, callback_data.broadcast_id, redraw=True)
 
 
-@router.callback_query(BroadcastCb.filter(F.a == "halt"))
+@router.callback_query(BroadcastCb.filter(F.action == StopButton.CONFIRM))
 async def halt(
     callback: CallbackQuery,
     callback_data: BroadcastCb,
     broadcasts: BroadcastService,
     user: User,
 ) -> None:
-    report = await broadcasts.stop(callback_data.i, user.id, user.language)
+    report = await broadcasts.stop(callback_data.broadcast_id, user.id, user.language)
     if report is None:
         await callback.answer(_("This broadcast has already finished."), show_alert=True)
         return

@@ -25,7 +25,7 @@ from bot.services.feeds import (
     FeedStatus,
 )
 from digests.region import Region
-from handlers.admin.callbacks import FeedCb
+from handlers.admin.callbacks import FeedButton, FeedCb
 from handlers.common import render, stale
 
 __all__ = ["PAGE_SIZE", "router"]
@@ -34,10 +34,10 @@ PAGE_SIZE = 8
 
 # The buttons that change a feed.
 _ACTIONS = {
-    "pause": FeedAction.PAUSE,
-    "resume": FeedAction.RESUME,
-    "poll": FeedAction.POLL,
-    "rmok": FeedAction.REMOVE,
+    FeedButton.PAUSE: FeedAction.PAUSE,
+    FeedButton.RESUME: FeedAction.RESUME,
+    FeedButton.POLL: FeedAction.POLL,
+    FeedButton.REMOVE: FeedAction.REMOVE,
 }
 
 
@@ -131,12 +131,24 @@ def feed_detail(feed: Feed, per_day: float, region: Region, user: User) -> str:
 def detail_keyboard(feed: Feed, page: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     if feed.enabled:
-        kb.button(text=_("⏸ Pause"), callback_data=FeedCb(a="pause", i=feed.id, p=page))
+        kb.button(
+            text=_("⏸ Pause"),
+            callback_data=FeedCb(action=FeedButton.PAUSE, feed_id=feed.id, page=page),
+        )
     else:
-        kb.button(text=_("▶️ Resume"), callback_data=FeedCb(a="resume", i=feed.id, p=page))
-    kb.button(text=_("🔄 Poll now"), callback_data=FeedCb(a="poll", i=feed.id, p=page))
-    kb.button(text=_("🗑 Remove"), callback_data=FeedCb(a="rm", i=feed.id, p=page))
-    kb.button(text=_("« Back"), callback_data=FeedCb(a="list", p=page))
+        kb.button(
+            text=_("▶️ Resume"),
+            callback_data=FeedCb(action=FeedButton.RESUME, feed_id=feed.id, page=page),
+        )
+    kb.button(
+        text=_("🔄 Poll now"),
+        callback_data=FeedCb(action=FeedButton.POLL, feed_id=feed.id, page=page),
+    )
+    kb.button(
+        text=_("🗑 Remove"),
+        callback_data=FeedCb(action=FeedButton.ASK_REMOVE, feed_id=feed.id, page=page),
+    )
+    kb.button(text=_("« Back"), callback_data=FeedCb(action=FeedButton.LIST, page=page))
     kb.adjust(2, 1, 1)
     return kb.as_markup()
 
@@ -161,14 +173,17 @@ def list_view(
     kb = InlineKeyboardBuilder()
     for status in shown:
         feed_id = status.feed.id
-        kb.button(text=f"#{feed_id}", callback_data=FeedCb(a="show", i=feed_id, p=page))
+        kb.button(
+            text=f"#{feed_id}",
+            callback_data=FeedCb(action=FeedButton.SHOW, feed_id=feed_id, page=page),
+        )
     kb.adjust(4)
     nav = InlineKeyboardBuilder()
     if page > 0:
-        nav.button(text="«", callback_data=FeedCb(a="list", p=page - 1))
+        nav.button(text="«", callback_data=FeedCb(action=FeedButton.LIST, page=page - 1))
     if page + 1 < pages:
-        nav.button(text="»", callback_data=FeedCb(a="list", p=page + 1))
-    nav.button(text=_("➕ Add a feed"), callback_data=FeedCb(a="add", p=page))
+        nav.button(text="»", callback_data=FeedCb(action=FeedButton.LIST, page=page + 1))
+    nav.button(text=_("➕ Add a feed"), callback_data=FeedCb(action=FeedButton.ADD, page=page))
     kb.attach(nav)
     return "\n".join(lines), kb.as_markup()
 
@@ -274,12 +289,12 @@ async def feed_button(
     region: Region,
     user: User,
 ) -> None:
-    action, feed_id, page = callback_data.a, callback_data.i, callback_data.p
-    if action == "list":
+    action, feed_id, page = callback_data.action, callback_data.feed_id, callback_data.page
+    if action is FeedButton.LIST:
         await callback.answer()
         await render(callback, *list_view(await feeds.statuses(), region, user, page))
         return
-    if action == "add":
+    if action is FeedButton.ADD:
         await state.set_state(AddFeed.url)
         await callback.answer()
         await render(
@@ -295,14 +310,20 @@ async def feed_button(
         await stale(callback)
         return
     feed = status.feed
-    if action == "show":
+    if action is FeedButton.SHOW:
         await callback.answer()
         await render(callback, *detail_view(status, region, user, page))
         return
-    if action == "rm":
+    if action is FeedButton.ASK_REMOVE:
         kb = InlineKeyboardBuilder()
-        kb.button(text=_("🗑 Yes, remove"), callback_data=FeedCb(a="rmok", i=feed_id, p=page))
-        kb.button(text=_("Keep it"), callback_data=FeedCb(a="show", i=feed_id, p=page))
+        kb.button(
+            text=_("🗑 Yes, remove"),
+            callback_data=FeedCb(action=FeedButton.REMOVE, feed_id=feed_id, page=page),
+        )
+        kb.button(
+            text=_("Keep it"),
+            callback_data=FeedCb(action=FeedButton.SHOW, feed_id=feed_id, page=page),
+        )
         await callback.answer()
         await render(
             callback,

@@ -5,8 +5,12 @@ from __future__ import annotations
 import pytest
 
 from bot.storage import users as repo
-from digests.region import load_region
-from handlers.callbacks import PickCb, SetCb, SubCb, TopicCb
+from handlers.callbacks import (
+    SetCb,
+    Setting,
+    TopicAction,
+    TopicCb,
+)
 from tests.handlers.conftest import Harness, button_texts
 
 STALE_RU = "Эта кнопка устарела. Отправьте /start или /help, чтобы продолжить."
@@ -69,27 +73,13 @@ async def test_forged_callback_data_gets_a_polite_answer(harness: Harness, data:
     assert (await harness.subs(user.id)).districts == {"arbat"}
 
 
-def test_packed_callback_data_fits_telegram_limit() -> None:
-    region = load_region()
-    longest_district = max((d.slug for d in region.districts), key=len)
-    longest_okrug = max((o.slug for o in region.okrugs), key=len)
-    samples = [
-        PickCb(a="d", s=longest_district, n=99, f="s"),
-        PickCb(a="w", s=longest_okrug, n=99, f="s"),
-        SubCb(a="del", k="d", s=longest_district, r="l"),
-        TopicCb(a="t", s="construction", f="s"),
-        SetCb(k="tz", v="America/Argentina/ComodRivadavia", f="s"),
-        SetCb(k="empty", v="1", f="s"),
-    ]
-    for sample in samples:
-        assert len(sample.pack().encode()) <= 64, sample.pack()
-
-
 async def test_edit_that_changes_nothing_is_not_an_error(harness: Harness) -> None:
     user = harness.user(5004, "ru")
     [message] = await harness.send(user, "/settings")
     # Re-render the same screen: Telegram answers "message is not modified".
-    answer = await harness.press_forged(user, message, SetCb(k="menu", v="main").pack())
+    answer = await harness.press_forged(
+        user, message, SetCb(setting=Setting.MENU, value="main").pack()
+    )
     assert "text" not in answer or answer["text"] != STALE_RU
     failed = harness.fake.calls("editMessageText", ok=False)
     assert failed and "message is not modified" in (failed[-1].description or "")
@@ -101,7 +91,7 @@ async def test_deleted_message_is_replaced_by_a_new_one(harness: Harness) -> Non
     [message] = await harness.send(user, "/topics")
     message.deleted = True  # as if the message can no longer be edited
     before = len(harness.fake.sent_messages(user.id, include_deleted=True))
-    await harness.press_forged(user, message, TopicCb(a="a").pack())
+    await harness.press_forged(user, message, TopicCb(action=TopicAction.ALL).pack())
     sent = harness.fake.sent_messages(user.id, include_deleted=True)[before:]
     assert len(sent) == 1 and "Темы" in sent[0].body
 

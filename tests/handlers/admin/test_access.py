@@ -7,13 +7,20 @@ import json
 
 from bot.i18n import translator
 from bot.services.admins import AdminService
-from bot.services.broadcast_progress import BroadcastCb
+from bot.services.broadcast_progress import BroadcastCb, StopButton
 from bot.storage import admin as repo
 from bot.storage import feeds as feeds_repo
 from bot.storage import outbox
 from bot.testing import StoredMessage
 from handlers.admin import admin_commands, set_admin_commands
-from handlers.admin.callbacks import AdminCb, FeedCb, FlowCb
+from handlers.admin.callbacks import (
+    AdminAction,
+    AdminCb,
+    BroadcastStep,
+    BroadcastStepCb,
+    FeedButton,
+    FeedCb,
+)
 from tests.handlers.admin.conftest import ADMIN, RESIDENT, AdminHarness
 from tests.handlers.admin.test_broadcast import choose_districts, confirm, start_flow
 from tests.handlers.admin.test_feeds import make_feeds
@@ -91,16 +98,16 @@ async def test_forged_admin_buttons_are_refused(h: AdminHarness) -> None:
 
     reply = (await h.send(resident, "/start"))[-1]
     forged = [
-        BroadcastCb(a="halt", i=broadcast.id).pack(),
-        BroadcastCb(a="stop", i=broadcast.id).pack(),
-        FlowCb(a="aud", v="all").pack(),
-        FlowCb(a="send").pack(),
-        FlowCb(a="cancel").pack(),
-        FeedCb(a="rmok", i=feed_id).pack(),
-        FeedCb(a="pause", i=feed_id).pack(),
-        FeedCb(a="list").pack(),
-        FeedCb(a="add").pack(),
-        AdminCb(a="rm", i=777).pack(),
+        BroadcastCb(action=StopButton.CONFIRM, broadcast_id=broadcast.id).pack(),
+        BroadcastCb(action=StopButton.ASK, broadcast_id=broadcast.id).pack(),
+        BroadcastStepCb(step=BroadcastStep.AUDIENCE, value="all").pack(),
+        BroadcastStepCb(step=BroadcastStep.SEND).pack(),
+        BroadcastStepCb(step=BroadcastStep.CANCEL).pack(),
+        FeedCb(action=FeedButton.REMOVE, feed_id=feed_id).pack(),
+        FeedCb(action=FeedButton.PAUSE, feed_id=feed_id).pack(),
+        FeedCb(action=FeedButton.LIST).pack(),
+        FeedCb(action=FeedButton.ADD).pack(),
+        AdminCb(action=AdminAction.REMOVE, user_id=777).pack(),
     ]
     for data in forged:
         before = len(h.fake.sent_messages(RESIDENT, include_deleted=True))
