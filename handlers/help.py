@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from html import escape
-
-from aiogram import Router
+from aiogram import Router, html
 from aiogram.filters import Command
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
@@ -17,7 +15,7 @@ __all__ = ["help_text", "router"]
 def help_text() -> str:
     lines = [_("<b>What I can do</b>"), ""]
     for command in COMMANDS:
-        usage = f" {escape(_(command.usage))}" if command.usage else ""
+        usage = f" {html.quote(_(command.usage))}" if command.usage else ""
         lines.append(f"/{command.name}{usage} — {_(command.description)}")
     lines += [
         "",

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import html
 from zoneinfo import ZoneInfo
 
-from aiogram import F, Router
+from aiogram import F, Router, html
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -37,30 +36,26 @@ class SearchPage(CallbackData, prefix="q"):
 def search_view(results: SearchResults, user: User) -> tuple[str, InlineKeyboardMarkup]:
     page, everywhere = results.page, results.everywhere
     scope = _("everywhere") if everywhere else _("in your districts")
+    found = ngettext(
+        "{n} story in the last 7 days {scope}",
+        "{n} stories in the last 7 days {scope}",
+        results.total,
+    ).format(n=results.total, scope=scope)
     lines = [
-        "<b>"
-        + html.escape(_("Search: «{words}»").format(words=results.words), quote=False)
-        + "</b>",
-        html.escape(
-            ngettext(
-                "{n} story in the last 7 days {scope}",
-                "{n} stories in the last 7 days {scope}",
-                results.total,
-            ).format(n=results.total, scope=scope),
-            quote=False,
-        ),
+        html.bold(html.quote(_("Search: «{words}»").format(words=results.words))),
+        html.quote(found),
     ]
     tz = ZoneInfo(user.timezone)
     for number, hit in enumerate(results.hits, start=page * PAGE_SIZE + 1):
-        title = html.escape(hit.title, quote=False)
-        href = safe_href(hit.url)
-        link = f'<a href="{href}">{title}</a>' if href else title
+        title = html.quote(hit.title)
+        href = safe_href(hit.url)  # escaped, and only http(s)
+        link = html.link(title, href) if href else title
         when = format_date(hit.published_at.astimezone(tz), format="d MMMM", locale=user.language)
-        lines.append(f"\n{number}. {link} <i>· {html.escape(when)}</i>")
+        lines.append(f"\n{number}. {link} {html.italic('· ' + html.quote(when))}")
         if hit.summary:
-            lines.append(html.escape(trim_text(hit.summary, 200), quote=False))
+            lines.append(html.quote(trim_text(hit.summary, 200)))
     if not results.hits:
-        lines.append("\n" + html.escape(_("Nothing found. Try other words."), quote=False))
+        lines.append("\n" + html.quote(_("Nothing found. Try other words.")))
     keyboard = InlineKeyboardBuilder()
     nav = 0
     if page > 0:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from html import escape
 from zoneinfo import ZoneInfo
 
+from aiogram import html
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
@@ -604,4 +604,4 @@ def escape_user_text(text: str, limit: int = 60) -> str:
     text = " ".join(text.split())
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    return escape(text)
+    return html.quote(text)

@@ -8,14 +8,13 @@ priority → summary → confirm. Sending goes through the outbox like digests.
 
 from __future__ import annotations
 
-import html
 import logging
 import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F, Router, html
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
@@ -206,7 +205,7 @@ async def got_content(message: Message, state: FSMContext, bot: Bot) -> None:
         await message.answer(
             _(
                 "Telegram refused this message: {error}\nFix it and send it again, or /cancel."
-            ).format(error=exc.message)
+            ).format(error=html.quote(exc.message))
         )
         return
     await state.update_data(payload=payload, preview_id=preview_id)
@@ -385,7 +384,7 @@ async def got_districts(
     if unknown or not found:
         await message.answer(
             _("I don't know these districts: {names}. Send the names again.").format(
-                names=", ".join(f"«{html.escape(n, quote=False)}»" for n in unknown) or "—"
+                names=", ".join(f"«{html.quote(n)}»" for n in unknown) or "—"
             )
         )
         return

@@ -74,7 +74,7 @@ async def test_search_is_morphology_aware_pages_and_widens(harness: Harness) -> 
     ]
     elsewhere = (
         "https://mos.example/far",
-        "Школа в Щукино открылась",
+        "Школа в Щукино <b>открылась</b> & ждёт",
         SCHOOL.format(district="Щукино", n=99, k=40),
     )
     await seed(harness, [*schools, elsewhere])
@@ -92,6 +92,8 @@ async def test_search_is_morphology_aware_pages_and_widens(harness: Harness) -> 
     await harness.press(user, page, text="◀")
     await harness.press(user, page, text="Искать везде")
     assert "8 новостей" in page.text and "везде" in page.text
+    await harness.press(user, page, text="▶")  # the oldest is on the last page
+    assert "Школа в Щукино <b>открылась</b> & ждёт" in page.text  # feed text stays text
 
 
 async def test_search_without_words_and_with_no_match(harness: Harness) -> None:
