@@ -15,7 +15,7 @@ from aiogram.types import BotCommand, BotCommandScopeChat
 
 from bot.i18n import LANGUAGES, translator
 from digests.i18n import N_
-from handlers.admin import admins, broadcast, feeds, stats
+from handlers.admin import admins, broadcast, broadcast_stop, feeds, stats
 from handlers.admin.filters import AdminFilter
 from handlers.commands import bot_commands
 
@@ -39,7 +39,9 @@ ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
 router = Router(name="admin")
 router.message.filter(AdminFilter())
 router.callback_query.filter(AdminFilter())
-router.include_routers(broadcast.router, feeds.router, stats.router, admins.router)
+router.include_routers(
+    broadcast.router, broadcast_stop.router, feeds.router, stats.router, admins.router
+)
 
 
 def admin_commands(language: str) -> list[BotCommand]:

@@ -1,5 +1,4 @@
-"""/broadcast: a guided flow (FSM) from the message to the confirmed, queued broadcast, and
-the «stop» button of its progress message.
+"""/broadcast: a guided flow (FSM) from the message to the confirmed, queued broadcast.
 
 Steps: message (validated by sending the preview: what Telegram refuses is caught here) →
 audience (with the number of recipients) → time (now, or HH:MM in the admin's time zone) →
@@ -8,10 +7,8 @@ priority → summary → confirm. Sending goes through the outbox like digests.
 
 from __future__ import annotations
 
-import logging
 import re
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router, html
@@ -25,21 +22,22 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.clock import Clock
 from bot.services.accounts import User
-from bot.services.broadcast_progress import BroadcastCb, StopButton
 from bot.services.broadcasts import Audience, BroadcastService, send_preview
 from digests.names import resolve
 from digests.region import Region
 from digests.topics import TOPIC_NAMES, TOPICS
+from handlers.admin.broadcast_views import (
+    audience_keyboard,
+    audience_label,
+    choice_keyboard,
+    okrug_keyboard,
+    payload_of,
+)
 from handlers.admin.callbacks import BroadcastStep, BroadcastStepCb
 from handlers.common import render, stale
 from handlers.parsing import parse_send_time
 
 __all__ = ["BroadcastFlow", "router"]
-
-log = logging.getLogger(__name__)
-
-MAX_TEXT = 4096
-MAX_CAPTION = 1024
 
 
 class BroadcastFlow(StatesGroup):
@@ -49,118 +47,6 @@ class BroadcastFlow(StatesGroup):
     time = State()
     priority = State()
     confirm = State()
-
-
-def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def payload_of(message: Message) -> tuple[dict[str, Any] | None, str | None]:
-    """The outbox payload for the admin's message, or the reason it cannot be sent."""
-    origin = message.forward_origin
-    if origin is not None:
-        if origin.type != "channel":
-            return None, _(
-                "Forwarded messages are sent only from channels. Forward a channel post, "
-                "or send the text or photo yourself."
-            )
-        return {
-            "method": "copyMessage",
-            "from_chat_id": message.chat.id,
-            "message_id": message.message_id,
-        }, None
-    if message.photo:
-        caption = message.caption or ""
-        if _utf16_len(caption) > MAX_CAPTION:
-            return None, _(
-                "The caption is {n} characters long; Telegram allows {limit} under a photo. "
-                "Shorten it, or send the text as a separate message."
-            ).format(n=_utf16_len(caption), limit=MAX_CAPTION)
-        payload: dict[str, Any] = {"method": "sendPhoto", "photo": message.photo[-1].file_id}
-        if caption.strip():
-            payload |= {"caption": message.html_text, "parse_mode": "HTML"}
-        return payload, None
-    if message.text is not None:
-        if not message.text.strip():
-            return None, _("The message is empty. Send the text of the announcement.")
-        if _utf16_len(message.text) > MAX_TEXT:
-            return None, _(
-                "The text is {n} characters long; Telegram allows {limit}. Shorten it."
-            ).format(n=_utf16_len(message.text), limit=MAX_TEXT)
-        return {"method": "sendMessage", "text": message.html_text, "parse_mode": "HTML"}, None
-    return None, _(
-        "I can broadcast text (with formatting), a photo with a caption, or a post "
-        "forwarded from a channel. Send one of those, or /cancel."
-    )
-
-
-def audience_keyboard() -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(
-        text=_("👥 Everyone"),
-        callback_data=BroadcastStepCb(step=BroadcastStep.AUDIENCE, value="all"),
-    )
-    kb.button(
-        text=_("🏙 Okrugs"),
-        callback_data=BroadcastStepCb(step=BroadcastStep.AUDIENCE, value="okrug"),
-    )
-    kb.button(
-        text=_("🏘 Districts"),
-        callback_data=BroadcastStepCb(step=BroadcastStep.AUDIENCE, value="district"),
-    )
-    kb.button(
-        text=_("🌐 Language"),
-        callback_data=BroadcastStepCb(step=BroadcastStep.AUDIENCE, value="language"),
-    )
-    kb.button(
-        text=_("🗂 Topic"), callback_data=BroadcastStepCb(step=BroadcastStep.AUDIENCE, value="topic")
-    )
-    kb.button(text=_("✖ Cancel"), callback_data=BroadcastStepCb(step=BroadcastStep.CANCEL))
-    kb.adjust(1, 2, 2, 1)
-    return kb.as_markup()
-
-
-def okrug_keyboard(region: Region, chosen: set[str], lang: str) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    for okrug in region.okrugs:
-        mark = "✅ " if okrug.slug in chosen else ""
-        kb.button(
-            text=mark + okrug.short(lang),
-            callback_data=BroadcastStepCb(step=BroadcastStep.TOGGLE_OKRUG, value=okrug.slug),
-        )
-    kb.adjust(3)
-    done = InlineKeyboardBuilder()
-    done.button(text=_("Done"), callback_data=BroadcastStepCb(step=BroadcastStep.OKRUGS_DONE))
-    done.button(text=_("✖ Cancel"), callback_data=BroadcastStepCb(step=BroadcastStep.CANCEL))
-    kb.attach(done)
-    return kb.as_markup()
-
-
-def _choice_keyboard(items: list[tuple[str, BroadcastStepCb]], width: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    for text, data in items:
-        kb.button(text=text, callback_data=data)
-    kb.adjust(width)
-    cancel = InlineKeyboardBuilder()
-    cancel.button(text=_("✖ Cancel"), callback_data=BroadcastStepCb(step=BroadcastStep.CANCEL))
-    kb.attach(cancel)
-    return kb.as_markup()
-
-
-def audience_label(audience: Audience, region: Region, lang: str) -> str:
-    values = audience.values
-    if audience.kind == "all":
-        return _("everyone")
-    if audience.kind == "okrug":
-        names = ", ".join(region.okrug(v).short(lang) for v in values)
-        return _("okrugs: {names}").format(names=names)
-    if audience.kind == "district":
-        names = ", ".join(region.district(v).name(lang) for v in values)
-        return _("districts: {names}").format(names=names)
-    if audience.kind == "language":
-        return _("language: {lang}").format(lang=", ".join(values))
-    names = ", ".join(_(TOPIC_NAMES[v]) for v in values)
-    return _("topic: {names}").format(names=names)
 
 
 router = Router(name="admin-broadcast")
@@ -279,7 +165,7 @@ async def choose_audience(
             ("🇷🇺 Русский", BroadcastStepCb(step=BroadcastStep.LANGUAGE, value="ru")),
             ("🇬🇧 English", BroadcastStepCb(step=BroadcastStep.LANGUAGE, value="en")),
         ]
-        await render(callback, _("Which interface language?"), _choice_keyboard(items, 2))
+        await render(callback, _("Which interface language?"), choice_keyboard(items, 2))
     elif kind == "topic":
         items = [
             (_(TOPIC_NAMES[t]), BroadcastStepCb(step=BroadcastStep.TOPIC, value=t)) for t in TOPICS
@@ -287,7 +173,7 @@ async def choose_audience(
         await render(
             callback,
             _("Which topic? Residents who get all topics are included."),
-            _choice_keyboard(items, 2),
+            choice_keyboard(items, 2),
         )
 
 
@@ -406,7 +292,7 @@ async def time_chosen(
             BroadcastStepCb(step=BroadcastStep.PRIORITY, value="u"),
         ),
     ]
-    await _show(target, _("Priority?"), _choice_keyboard(items, 1))
+    await _show(target, _("Priority?"), choice_keyboard(items, 1))
 
 
 @router.callback_query(BroadcastFlow.time, BroadcastStepCb.filter(F.step == BroadcastStep.NOW))
@@ -520,51 +406,6 @@ async def out_of_step(callback: CallbackQuery) -> None:
 
 
 # -- the progress message's stop button -------------------------------------------
-
-
-@router.callback_query(BroadcastCb.filter(F.action == StopButton.ASK))
-async def ask_stop(
-    callback: CallbackQuery, callback_data: BroadcastCb, broadcasts: BroadcastService
-) -> None:
-    broadcast = await broadcasts.active(callback_data.broadcast_id)
-    if broadcast is None:
-        await callback.answer(_("This broadcast has already finished."), show_alert=True)
-        return
-    kb = InlineKeyboardBuilder()
-    kb.button(
-        text=_("⏹ Yes, stop it"),
-        callback_data=BroadcastCb(action=StopButton.CONFIRM, broadcast_id=broadcast.id),
-    )
-    kb.button(
-        text=_("Keep sending"),
-        callback_data=BroadcastCb(action=StopButton.KEEP, broadcast_id=broadcast.id),
-    )
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        await callback.message.edit_reply_markup(reply_markup=kb.as_markup())
-
-
-@router.callback_query(BroadcastCb.filter(F.action == StopButton.KEEP))
-async def keep(
-    callback: CallbackQuery, callback_data: BroadcastCb, bot: Bot, broadcasts: BroadcastService
-) -> None:
-    await callback.answer()
-    await broadcasts.show_progress(bot, callback_data.broadcast_id, redraw=True)
-
-
-@router.callback_query(BroadcastCb.filter(F.action == StopButton.CONFIRM))
-async def halt(
-    callback: CallbackQuery,
-    callback_data: BroadcastCb,
-    broadcasts: BroadcastService,
-    user: User,
-) -> None:
-    report = await broadcasts.stop(callback_data.broadcast_id, user.id, user.language)
-    if report is None:
-        await callback.answer(_("This broadcast has already finished."), show_alert=True)
-        return
-    await callback.answer(_("Stopped"))
-    await render(callback, report)
 
 
 async def _show(
