@@ -8,22 +8,20 @@ async with FakeTelegram() as fake:
         [reply] = await user.wait_for_messages()
 """
 
-from bot.testing._html import EntityParseError, parse_html, utf16_len
-from bot.testing._models import (
-    ButtonNotFoundError,
-    Call,
-    CallbackQueryRecord,
-    FakeApiError,
-    InlineButton,
-    StoredMessage,
-    WaitTimeoutError,
-)
-from bot.testing._polling import PollingError, PollingHandle, run_polling
-from bot.testing._server import DEFAULT_TOKEN, FakeTelegram, MethodHandler
-from bot.testing._users import FakeChat, FakeUser
+from bot.testing.actors import FakeChat, FakeUser
+from bot.testing.errors import ButtonNotFoundError, FakeApiError, WaitTimeoutError
+from bot.testing.flood import RateLimits
+from bot.testing.html import EntityParseError, parse_html, utf16_len
+from bot.testing.polling import PollingError, PollingHandle, run_polling
+from bot.testing.records import Call, CallbackQueryRecord, InlineButton, StoredMessage
+from bot.testing.server import FakeTelegram
+from bot.testing.state import DEFAULT_TOKEN, MethodHandler
+from bot.testing.timing import Latency
+from bot.testing.webhook import SECRET_HEADER, WebhookRetry
 
 __all__ = [
     "DEFAULT_TOKEN",
+    "SECRET_HEADER",
     "ButtonNotFoundError",
     "Call",
     "CallbackQueryRecord",
@@ -33,11 +31,14 @@ __all__ = [
     "FakeTelegram",
     "FakeUser",
     "InlineButton",
+    "Latency",
     "MethodHandler",
     "PollingError",
     "PollingHandle",
+    "RateLimits",
     "StoredMessage",
     "WaitTimeoutError",
+    "WebhookRetry",
     "parse_html",
     "run_polling",
     "utf16_len",

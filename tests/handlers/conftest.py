@@ -152,27 +152,8 @@ class Harness:
         self, user: FakeUser, message: StoredMessage, data: str
     ) -> dict[str, Any]:
         """A callback with arbitrary data, as a modified client could send."""
-        fake = self.fake
-        record = CallbackQueryRecord(
-            id=fake._new_callback_id(),
-            user_id=user.id,
-            message=message,
-            data=data,
-            created=time.monotonic(),
-        )
-        fake._register_callback(record)
         self.expected += 1
-        fake.push_update(
-            {
-                "callback_query": {
-                    "id": record.id,
-                    "from": user.to_user(),
-                    "message": message.to_api(),
-                    "chat_instance": user.chat.chat_instance,
-                    "data": data,
-                }
-            }
-        )
+        record = await user.send_callback(message, data)
         await self.settle()
         return self._answer(record)
 

@@ -4,7 +4,6 @@ polling the fake Telegram server; the sender driven against the same fake and da
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,20 +48,9 @@ class AdminHarness(Harness):
 
     async def push_message(self, user: FakeUser, **fields: Any) -> list[StoredMessage]:
         """The user sends a message with arbitrary fields (photo, entities, forward)."""
-        fake = self.fake
         before = len(self._sent(user.id))
-        message = StoredMessage(
-            chat=user.to_chat(),
-            message_id=fake._allocate_message_id(user.id),
-            date=int(time.time()),
-            sender=user.to_user(),
-            from_bot=False,
-            method="update",
-            **fields,
-        )
-        fake._store(message)
         self.expected += 1
-        fake.push_update({"message": message.to_api()})
+        await user.send_message(**fields)
         await self.settle()
         return self._sent(user.id)[before:]
 

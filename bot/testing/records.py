@@ -2,59 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import copy
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
-from bot.testing._html import utf16_slice
+from bot.testing.errors import ButtonNotFoundError
+from bot.testing.html import utf16_slice
+from bot.testing.waiting import Notifier
 
-__all__ = [
-    "ButtonNotFoundError",
-    "Call",
-    "CallbackQueryRecord",
-    "FakeApiError",
-    "InlineButton",
-    "StoredMessage",
-    "WaitTimeoutError",
-]
-
-_T = TypeVar("_T")
-
-
-class FakeApiError(Exception):
-    """An error answer of the Bot API; raise it from custom method handlers too."""
-
-    def __init__(
-        self,
-        error_code: int,
-        description: str,
-        parameters: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(f"{error_code}: {description}")
-        self.error_code = error_code
-        self.description = description
-        self.parameters = parameters
-
-    def to_body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "ok": False,
-            "error_code": self.error_code,
-            "description": self.description,
-        }
-        if self.parameters:
-            body["parameters"] = self.parameters
-        return body
-
-
-class WaitTimeoutError(AssertionError):
-    """A ``wait_for*`` helper gave up; an AssertionError so pytest shows it as a failure."""
-
-
-class ButtonNotFoundError(LookupError):
-    """``user.press`` could not find the requested button."""
+__all__ = ["Call", "CallbackQueryRecord", "InlineButton", "StoredMessage"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +22,29 @@ class Call:
     token: str
     status: int
     response: dict[str, Any]
-    timestamp: float  # time.monotonic() when the request arrived
+    # time.monotonic() when the server processed the request: after the request half of
+    # any latency, so it is the moment "Telegram" saw it.
+    timestamp: float
+    seq: int = 0  # order of recording, from 1
+    # Handled, but the client never got the answer (a fault: lose_answers / hang_answers).
+    answer_lost: bool = False
 
     @property
     def ok(self) -> bool:
         return bool(self.response.get("ok"))
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready form (the control API's ``/fake/calls``)."""
+        params = {k: v for k, v in self.params.items() if not k.startswith("_")}
+        return {
+            "seq": self.seq,
+            "method": self.method,
+            "params": params,
+            "status": self.status,
+            "response": self.response,
+            "timestamp": self.timestamp,
+            "answer_lost": self.answer_lost,
+        }
 
     @property
     def result(self) -> Any:
@@ -88,37 +62,6 @@ class InlineButton:
     callback_data: str | None
     url: str | None
     raw: dict[str, Any]
-
-
-class _Notifier:
-    """Wakes everybody waiting for *some* state change; waiters re-check their predicate."""
-
-    def __init__(self) -> None:
-        self._event = asyncio.Event()
-
-    def notify(self) -> None:
-        self._event.set()
-        self._event = asyncio.Event()
-
-    async def wait_for(
-        self,
-        predicate: Callable[[], _T | None],
-        timeout: float,  # noqa: ASYNC109 - a plain deadline is the clearest test API
-        what: str | Callable[[], str],
-    ) -> _T:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            result = predicate()
-            if result:
-                return result
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                description = what() if callable(what) else what
-                raise WaitTimeoutError(f"timed out after {timeout:g}s waiting for {description}")
-            event = self._event
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), remaining)
 
 
 @dataclass(eq=False)
@@ -253,8 +196,23 @@ class StoredMessage:
             data["reply_markup"] = copy.deepcopy(self.reply_markup)
         return data
 
-    def _snapshot(self) -> None:
+    def snapshot(self) -> None:
+        """Keep the current state in ``history`` (before an edit)."""
         self.history.append(self.to_api(with_reply=False))
+
+    def to_json(self) -> dict[str, Any]:
+        """The Bot API form plus what the fake knows (the control API's message records)."""
+        return {
+            **self.to_api(),
+            "chat_id": self.chat_id,
+            "seq": self.seq,
+            "method": self.method,
+            "from_bot": self.from_bot,
+            "raw_text": self.raw_text,
+            "parse_mode": self.parse_mode,
+            "deleted": self.deleted,
+            "edited": self.edited,
+        }
 
     def __repr__(self) -> str:
         body = self.body
@@ -274,7 +232,7 @@ class CallbackQueryRecord:
     data: str | None
     created: float
     answer: dict[str, Any] | None = None
-    _notifier: _Notifier | None = field(default=None, repr=False)
+    _notifier: Notifier | None = field(default=None, repr=False)
 
     @property
     def answered(self) -> bool:

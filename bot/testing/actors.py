@@ -1,25 +1,30 @@
-"""Test actors: users and group chats that talk to the bot through the fake server."""
+"""Test actors: users and group chats that talk to the bot through the fake server.
+
+They act on the fake's state (``bot.testing.state``): what a user sends becomes an update
+for getUpdates or the webhook, and what the bot sends to a chat can be read and awaited.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bot.testing._html import utf16_len
-from bot.testing._models import ButtonNotFoundError, CallbackQueryRecord, StoredMessage
+from bot.testing.chats import UserProfile
+from bot.testing.errors import ButtonNotFoundError
+from bot.testing.html import utf16_len
+from bot.testing.records import CallbackQueryRecord, StoredMessage
+from bot.testing.state import TelegramState
 
-if TYPE_CHECKING:
-    from bot.testing._server import FakeTelegram
-
-__all__ = ["FakeChat", "FakeUser"]
+__all__ = ["FakeChat", "FakeUser", "command_entities"]
 
 # Telegram marks "/cmd" and "/cmd@bot" at a word start as bot_command entities.
 _COMMAND_RE = re.compile(r"(?<![\w/])/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![\w/])")
 
 
-def _command_entities(text: str) -> list[dict[str, Any]]:
+def command_entities(text: str) -> list[dict[str, Any]]:
+    """The bot_command entities Telegram's clients attach to a typed text."""
     return [
         {
             "type": "bot_command",
@@ -30,11 +35,16 @@ def _command_entities(text: str) -> list[dict[str, Any]]:
     ]
 
 
+def chat_instance(chat_id: int) -> str:
+    # Stable per chat, like Telegram's opaque global identifier.
+    return str(int(hashlib.sha1(str(chat_id).encode()).hexdigest()[:15], 16))
+
+
 class FakeChat:
     """A chat as the test sees it: what the bot sent there, and waiting for more."""
 
-    def __init__(self, fake: FakeTelegram, data: dict[str, Any]) -> None:
-        self.fake = fake
+    def __init__(self, state: TelegramState, data: dict[str, Any]) -> None:
+        self.fake = state
         self._data = data
         self._cursor = 0  # how many bot messages wait_for_messages already returned
 
@@ -52,8 +62,7 @@ class FakeChat:
 
     @property
     def chat_instance(self) -> str:
-        # Stable per chat, like Telegram's opaque global identifier.
-        return str(int(hashlib.sha1(str(self.id).encode()).hexdigest()[:15], 16))
+        return chat_instance(self.id)
 
     @property
     def messages(self) -> list[StoredMessage]:
@@ -76,37 +85,29 @@ class FakeChat:
         before the call are not lost and are not returned twice.
         """
         start = self._cursor
+        fake = self.fake
 
         def _ready() -> list[StoredMessage] | None:
-            sent = self.fake.sent_messages(self.id, include_deleted=True)
+            sent = fake.sent_messages(self.id, include_deleted=True)
             return sent[start : start + count] if len(sent) >= start + count else None
 
         def _describe() -> str:
-            sent = self.fake.sent_messages(self.id, include_deleted=True)[start:]
+            sent = fake.sent_messages(self.id, include_deleted=True)[start:]
             errors = [
                 f"{c.method}: {c.description}"
-                for c in self.fake.calls(ok=False)
+                for c in fake.calls(ok=False)
                 if c.params.get("chat_id") == self.id
             ]
             return f"{count} new bot message(s) in chat {self.id}; got {sent!r}" + (
                 f"; failed calls for this chat: {errors}" if errors else ""
             )
 
-        messages = await self.fake.wait_for(_ready, timeout, _describe)
+        messages = await fake.wait_for(_ready, timeout, _describe)
         self._cursor = start + count
         return messages
 
-    def _reply_target(self, reply_to: StoredMessage | int | None) -> dict[str, Any] | None:
-        if reply_to is None:
-            return None
-        target = (
-            reply_to
-            if isinstance(reply_to, StoredMessage)
-            else self.fake.message(self.id, reply_to)
-        )
-        return target.to_api(with_reply=False)
-
-    def _message_by_ref(self, ref: StoredMessage | int) -> StoredMessage:
+    def message_by_ref(self, ref: StoredMessage | int) -> StoredMessage:
+        """A message of this chat given as itself or by its id."""
         if isinstance(ref, StoredMessage):
             return ref
         return self.fake.message(self.id, ref)
@@ -118,42 +119,26 @@ class FakeChat:
 class FakeUser:
     """A Telegram user driving the bot: ``send`` messages, ``press`` buttons, read replies."""
 
-    def __init__(
-        self,
-        fake: FakeTelegram,
-        *,
-        id: int,
-        first_name: str,
-        last_name: str | None,
-        username: str | None,
-        language_code: str | None,
-        is_premium: bool | None,
-    ) -> None:
-        self.fake = fake
-        self.id = id
-        self.first_name = first_name
-        self.last_name = last_name
-        self.username = username
-        self.language_code = language_code
-        self.is_premium = is_premium
-        self.chat = FakeChat(fake, self._private_chat_data())
+    def __init__(self, state: TelegramState, profile: UserProfile) -> None:
+        self.fake = state
+        self.profile = profile
+        self.chat = FakeChat(state, profile.to_chat())
+
+    @property
+    def id(self) -> int:
+        return self.profile.id
+
+    @property
+    def first_name(self) -> str:
+        return self.profile.first_name
+
+    @property
+    def language_code(self) -> str | None:
+        return self.profile.language_code
 
     def to_user(self) -> dict[str, Any]:
         """The Bot API ``User`` object."""
-        data: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
-        for key in ("last_name", "username", "language_code", "is_premium"):
-            value = getattr(self, key)
-            if value is not None:
-                data[key] = value
-        return data
-
-    def _private_chat_data(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"id": self.id, "type": "private", "first_name": self.first_name}
-        if self.last_name:
-            data["last_name"] = self.last_name
-        if self.username:
-            data["username"] = self.username
-        return data
+        return self.profile.to_user()
 
     def to_chat(self) -> dict[str, Any]:
         return self.chat.to_chat()
@@ -185,24 +170,49 @@ class FakeUser:
         reply_to: StoredMessage | int | None = None,
     ) -> StoredMessage:
         """Send a text message to the bot (private chat unless ``chat`` is a group)."""
+        return await self.send_message(
+            text=text, entities=command_entities(text), chat=chat, reply_to=reply_to
+        )
+
+    async def send_message(
+        self,
+        *,
+        text: str | None = None,
+        entities: list[dict[str, Any]] | None = None,
+        photo: list[dict[str, Any]] | None = None,
+        caption: str | None = None,
+        caption_entities: list[dict[str, Any]] | None = None,
+        forward_origin: dict[str, Any] | None = None,
+        chat: FakeChat | None = None,
+        reply_to: StoredMessage | int | None = None,
+    ) -> StoredMessage:
+        """Send any message: formatted text, a photo with a caption, a forwarded post.
+
+        Unlike ``send``, nothing is added: entities are exactly those given. With neither
+        text nor photo it is a message the bot cannot read (a sticker, say).
+        """
         target = chat or self.chat
         # Writing to a bot implies having unblocked it ("Restart" in the client).
-        if target is self.chat and self.fake._is_blocked(self.id):
+        if target is self.chat and self.fake.chats.is_blocked(self.id):
             await self.unblock()
         message = StoredMessage(
             chat=target.to_chat(),
-            message_id=self.fake._allocate_message_id(target.id),
+            message_id=self.fake.new_message_id(target.id),
             date=int(time.time()),
             sender=self.to_user(),
             from_bot=False,
             method="update",
             text=text,
-            entities=_command_entities(text),
-            raw_text=text,
+            entities=list(entities or []),
+            photo=photo,
+            caption=caption,
+            caption_entities=list(caption_entities or []),
+            forward_origin=forward_origin,
+            raw_text=text if text is not None else caption,
         )
         if reply_to is not None:
-            message.reply_to = target._message_by_ref(reply_to)
-        self.fake._store(message)
+            message.reply_to = target.message_by_ref(reply_to)
+        self.fake.store_message(message)
         self.fake.push_update({"message": message.to_api()})
         return message
 
@@ -220,8 +230,7 @@ class FakeUser:
         chat). Raises ButtonNotFoundError if the message, as currently edited, has no
         such callback button.
         """
-        target = chat or self.chat
-        stored = target._message_by_ref(message)
+        stored = (chat or self.chat).message_by_ref(message)
         if stored.deleted:
             raise ButtonNotFoundError(f"message {stored.message_id} was deleted by the bot")
         button = stored.button(text=text, data=data)
@@ -229,35 +238,34 @@ class FakeUser:
             raise ButtonNotFoundError(
                 f"button {button.text!r} is not a callback button: {button.raw}"
             )
-        record = CallbackQueryRecord(
-            id=self.fake._new_callback_id(),
-            user_id=self.id,
-            message=stored,
-            data=button.callback_data,
-            created=time.monotonic(),
-        )
-        self.fake._register_callback(record)
-        chat_data = stored.chat
-        instance = (
-            target.chat_instance
-            if target.id == stored.chat_id
-            else FakeChat(self.fake, chat_data).chat_instance
+        return await self.send_callback(stored, button.callback_data)
+
+    async def send_callback(self, message: StoredMessage, data: str) -> CallbackQueryRecord:
+        """A callback query with any ``data``, as a modified client could send."""
+        record = self.fake.register_callback(
+            CallbackQueryRecord(
+                id=self.fake.new_callback_id(),
+                user_id=self.id,
+                message=message,
+                data=data,
+                created=time.monotonic(),
+            )
         )
         self.fake.push_update(
             {
                 "callback_query": {
                     "id": record.id,
                     "from": self.to_user(),
-                    "message": stored.to_api(),
-                    "chat_instance": instance,
-                    "data": button.callback_data,
+                    "message": message.to_api(),
+                    "chat_instance": chat_instance(message.chat_id),
+                    "data": data,
                 }
             }
         )
         return record
 
     def _member_update(self, old: str, new: str) -> None:
-        bot_user = self.fake._bot_user()
+        bot_user = self.fake.bot_user()
         new_member: dict[str, Any] = {"status": new, "user": bot_user}
         if new == "kicked":
             new_member["until_date"] = 0
