@@ -46,6 +46,19 @@ class Call:
             "answer_lost": self.answer_lost,
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Call:
+        return cls(
+            method=str(data["method"]),
+            params=dict(data["params"]),
+            token="",  # the control API does not hand out tokens
+            status=int(data["status"]),
+            response=dict(data["response"]),
+            timestamp=float(data["timestamp"]),
+            seq=int(data["seq"]),
+            answer_lost=bool(data.get("answer_lost")),
+        )
+
     @property
     def result(self) -> Any:
         return self.response.get("result")
@@ -211,8 +224,37 @@ class StoredMessage:
             "raw_text": self.raw_text,
             "parse_mode": self.parse_mode,
             "deleted": self.deleted,
-            "edited": self.edited,
+            "history": copy.deepcopy(self.history),
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StoredMessage:
+        """A snapshot of a message from its ``to_json`` form (the control client's view)."""
+        reply = data.get("reply_to_message")
+        return cls(
+            chat=dict(data["chat"]),
+            message_id=int(data["message_id"]),
+            date=int(data["date"]),
+            sender=dict(data.get("from") or {}),
+            from_bot=bool(data.get("from_bot")),
+            method=str(data.get("method", "")),
+            text=data.get("text"),
+            entities=list(data.get("entities") or []),
+            caption=data.get("caption"),
+            caption_entities=list(data.get("caption_entities") or []),
+            photo=data.get("photo"),
+            reply_markup=data.get("reply_markup"),
+            raw_text=data.get("raw_text"),
+            parse_mode=data.get("parse_mode"),
+            link_preview_options=data.get("link_preview_options"),
+            reply_to=cls.from_json(reply) if isinstance(reply, dict) else None,
+            forward_origin=data.get("forward_origin"),
+            protect_content=bool(data.get("has_protected_content")),
+            edit_date=data.get("edit_date"),
+            history=list(data.get("history") or []),
+            deleted=bool(data.get("deleted")),
+            seq=int(data.get("seq") or 0),
+        )
 
     def __repr__(self) -> str:
         body = self.body

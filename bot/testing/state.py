@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -126,6 +127,9 @@ class TelegramState:
         self.bot_settings = BotSettings()
 
         self._calls: list[Call] = []
+        self.call_counts: Counter[tuple[str, int]] = Counter()  # (method, status)
+        self.bot_messages_stored = 0
+        self.answers_lost = 0
         self.tokens_seen: set[str] = set()
         self._messages: dict[int, dict[int, StoredMessage]] = {}
         self._last_message_id: dict[int, int] = {}
@@ -210,6 +214,7 @@ class TelegramState:
         self._seq += 1
         message.seq = self._seq
         self._messages.setdefault(message.chat_id, {})[message.message_id] = message
+        self.bot_messages_stored += message.from_bot
         self.notifier.notify()
         return message
 
@@ -327,6 +332,8 @@ class TelegramState:
 
     def record_call(self, call: Call) -> Call:
         self._calls.append(call)
+        self.call_counts[(call.method, call.status)] += 1
+        self.answers_lost += call.answer_lost
         self.notifier.notify()
         return call
 
@@ -370,6 +377,9 @@ class TelegramState:
         can run several rounds against one server.
         """
         self._calls.clear()
+        self.call_counts.clear()
+        self.bot_messages_stored = 0
+        self.answers_lost = 0
         self._messages.clear()
         self._last_message_id.clear()
         self._updates.clear()
