@@ -8,11 +8,13 @@ from bot.app import BOT_DEFAULTS
 from bot.delivery.sender import Sender, SenderConfig
 from bot.scheduling.digest_tick import run_digest_tick
 from bot.storage import Database, users
-from bot.testing import FakeTelegram, parse_html, utf16_len
+from bot.testing import FakeTelegram, Latency, parse_html, utf16_len
 from tests.scheduling.test_digest_tick import KURKINO, add_story, setup, subscribe
 
 # Sunday 2026-10-25: Berlin goes back from CEST (UTC+2) to CET (UTC+1) at 03:00.
 SATURDAY = datetime(2026, 10, 24, 12, 0, tzinfo=UTC)
+# Telegram's round trip from a real server is 50-300 ms.
+TELEGRAM_LATENCY = Latency(0.15, 0.05)
 
 
 async def deliver(db: Database, fake: FakeTelegram, now: datetime) -> None:
@@ -37,7 +39,7 @@ async def test_local_delivery_time_holds_across_a_dst_change(db: Database) -> No
     assert (await run_digest_tick(db, datetime(2026, 10, 25, 6, 59, tzinfo=UTC))).due == 0
     sunday_8am = datetime(2026, 10, 25, 7, 0, tzinfo=UTC)
     assert (await run_digest_tick(db, sunday_8am)).messages_queued == 1
-    async with FakeTelegram() as fake:
+    async with FakeTelegram(latency=TELEGRAM_LATENCY) as fake:
         await deliver(db, fake, sunday_8am)
         assert len(fake.sent_messages(1)) == 1
     async with db.transaction() as conn:
@@ -55,7 +57,7 @@ async def test_a_long_digest_is_split_between_items_into_valid_messages(db: Data
         await add_story(db, store, feed, n, text + long_tail, morning - timedelta(hours=3))
     report = await run_digest_tick(db, morning, cap=40)
     assert report.messages_queued >= 2
-    async with FakeTelegram() as fake:
+    async with FakeTelegram(latency=TELEGRAM_LATENCY) as fake:
         await deliver(db, fake, morning)
         parts = fake.sent_messages(1)
         accepted = fake.calls("sendMessage", ok=True)

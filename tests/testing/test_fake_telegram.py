@@ -432,6 +432,28 @@ async def test_second_poll_terminates_the_first(fake: FakeTelegram, bot: Bot) ->
         await second
 
 
+async def test_two_bot_processes_polling_get_409_in_turn(fake: FakeTelegram) -> None:
+    """Two instances of one bot (two sessions, as two processes have) both long-polling:
+    each new poll ends the other's with 409, as Telegram does."""
+    first, second = fake.make_bot(), fake.make_bot()
+    try:
+        a = asyncio.create_task(first.get_updates(timeout=10))
+        await fake.wait_for(lambda: fake.polling, what="first poll")
+        b = asyncio.create_task(second.get_updates(timeout=10))
+        with pytest.raises(TelegramConflictError, match="only one bot instance"):
+            await asyncio.wait_for(a, 2)
+        a = asyncio.create_task(first.get_updates(timeout=10))
+        with pytest.raises(TelegramConflictError):
+            await asyncio.wait_for(b, 2)
+        await fake.user(5).send("hello")
+        [update] = await asyncio.wait_for(a, 2)
+        assert update.message is not None and update.message.text == "hello"
+    finally:
+        await first.session.close()
+        await second.session.close()
+    assert [c.status for c in fake.calls("getUpdates")] == [409, 409, 200]
+
+
 async def test_long_poll_is_released_on_shutdown() -> None:
     fake = await FakeTelegram().start()
     bot = fake.make_bot()
