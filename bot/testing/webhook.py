@@ -159,6 +159,9 @@ class WebhookDelivery:
             webhook.note_error("Connection refused")
         except aiohttp.ClientError:
             webhook.note_error("Webhook connection closed")
+        except Exception as error:  # a bug here must not become a hot retry loop
+            logger.exception("fake Telegram failed to deliver to %s", webhook.url)
+            webhook.note_error(f"fake server: {error!r}")
         self.state.notifier.notify()
         return 0.0
 
