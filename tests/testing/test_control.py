@@ -17,7 +17,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.testing import FakeTelegram, Latency, RateLimits
+from bot.testing import FakeTelegram, Latency, RateLimits, cli
 from bot.testing.client import ControlError, FakeTelegramClient
 from bot.testing.control import attach_control
 from bot.testing.process import FakeTelegramProcess
@@ -162,3 +162,29 @@ async def test_serve_process_with_latency_driven_through_its_client() -> None:
     finally:
         exit_code = await server.stop()
     assert exit_code == 0  # SIGTERM is a clean stop
+
+
+def test_serve_options() -> None:
+    args = cli.parse_args(
+        [
+            "serve",
+            "--latency",
+            "0.15:0.05",
+            "--method-latency",
+            "getUpdates=0.05",
+            "--telegram-limits",
+            "--per-chat-burst",
+            "5",
+        ]
+    )
+    fake = cli.build(args)
+    assert fake.latency.of("sendMessage") == Latency(0.15, 0.05)
+    assert fake.latency.of("getupdates") == Latency(0.05)
+    assert fake.rate_limits == RateLimits(
+        global_per_second=30, per_chat_per_second=1, per_chat_burst=5, per_group_per_minute=20
+    )
+    assert cli.build(cli.parse_args(["serve"])).rate_limits == RateLimits()
+    with pytest.raises(SystemExit):
+        cli.parse_args(["serve", "--latency", "fast"])
+    with pytest.raises(SystemExit):
+        cli.parse_args(["serve", "--method-latency", "0.3"])
