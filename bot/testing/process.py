@@ -47,7 +47,7 @@ class FakeTelegramProcess:
         token: str = DEFAULT_TOKEN,
         port: int = 0,
         extra_args: Sequence[str] = (),
-        startup_timeout: float = 30.0,
+        startup_timeout: float = 60.0,
     ) -> None:
         self.token = token
         self.args = ["serve", "--port", str(port), "--token", token]
