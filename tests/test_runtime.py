@@ -120,7 +120,8 @@ async def test_newsbot_run_answers_and_stops_cleanly(tmp_path: Path, sqlite_url:
         )
         try:
             user = fake.user(4242, language_code="en")
-            await fake.wait_for(lambda: fake.polling, timeout=30, what="the bot polling")
+            # Start-up imports take most of a minute on a loaded two-core machine.
+            await fake.wait_for(lambda: fake.polling, timeout=90, what="the bot polling")
             await user.send("/start")
             [welcome, *_] = await user.wait_for_messages(count=1, timeout=15)
             assert fake.calls("setMyCommands")
