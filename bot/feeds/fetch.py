@@ -37,6 +37,7 @@ from bot.feeds.errors import (
     HTTPStatusError,
     RedirectError,
 )
+from bot.feeds.parse import text_encoding
 
 __all__ = [
     "FetchPolicy",
@@ -50,7 +51,10 @@ __all__ = [
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 _REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
 _CHUNK: Final = 64 * 1024
-_MAX_AGE_RE: Final = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?(\d{1,10})", re.IGNORECASE)
+_MAX_AGE_RE: Final = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?([0-9]{1,10})\b", re.IGNORECASE)
+_SECONDS_RE: Final = re.compile(r"[0-9]{1,10}")
+# A server may ask us to wait, but not for longer than this (the poller caps it lower).
+MAX_HEADER_SECONDS: Final = 30 * 24 * 3600
 _ACCEPT: Final = (
     "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
@@ -189,25 +193,36 @@ class _Inflater:
 
 
 def _retry_after(value: str | None) -> float | None:
-    if not value:
+    """Retry-After as seconds from now (delay or HTTP date), within 0..MAX_HEADER_SECONDS;
+    None when absent or nonsense."""
+    if not value or len(value) > 100:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if _SECONDS_RE.fullmatch(value):
+        return float(min(int(value), MAX_HEADER_SECONDS))
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        if when.tzinfo is None:
+            return None
+        delay = when.timestamp() - time.time()
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, when.timestamp() - time.time())
+    return min(max(0.0, delay), float(MAX_HEADER_SECONDS))
 
 
 def _max_age(value: str | None) -> float | None:
-    if not value:
+    if not value or len(value) > 1000:
         return None
     m = _MAX_AGE_RE.search(value)
-    return float(m.group(1)) if m else None
+    return float(min(int(m.group(1)), MAX_HEADER_SECONDS)) if m else None
+
+
+def _charset(resp: aiohttp.ClientResponse) -> str | None:
+    """The Content-Type charset if it names a text encoding (``hex`` or ``zlib`` do not)."""
+    try:
+        return text_encoding(resp.charset)
+    except (ValueError, UnicodeError):
+        return None
 
 
 class Fetcher:
@@ -293,6 +308,12 @@ class Fetcher:
                 ) from None
             except aiohttp.InvalidURL as exc:
                 raise FetchError(f"invalid URL: {exc}") from None
+            except aiohttp.ClientResponseError as exc:
+                # A malformed answer (bad status line, nonsense Content-Length...): aiohttp's
+                # message spans lines and repeats the URL; the first line says what was wrong.
+                first = (exc.message or "").strip().splitlines()
+                reason = first[0].rstrip(":") if first else type(exc).__name__
+                raise FetchError(f"invalid HTTP response: {reason}") from None
             except aiohttp.ClientError as exc:
                 raise FetchError(f"{type(exc).__name__}: {exc}") from None
             except (OSError, ValueError, UnicodeError) as exc:
@@ -353,7 +374,7 @@ class Fetcher:
                     status=resp.status,
                     body=body,
                     body_hash=digest,
-                    charset=resp.charset,
+                    charset=_charset(resp),
                     etag=resp.headers.get("ETag"),
                     last_modified=resp.headers.get("Last-Modified"),
                     max_age=_max_age(resp.headers.get("Cache-Control")),

@@ -25,6 +25,16 @@ __all__ = [
 ]
 
 MAX_CLOCK_SKEW: Final = timedelta(minutes=5)
+# Dates before this are not news (a broken feed writes 0001-01-01): the fetch time is used.
+EARLIEST_DATE: Final = datetime(1990, 1, 1, tzinfo=UTC)
+_MAX_UTC_OFFSET: Final = timedelta(hours=14)  # the widest real zone offset (UTC+14)
+# What is kept of one article: enough for any news item, bounded for storage and tagging.
+MAX_TITLE_CHARS: Final = 500
+MAX_TEXT_CHARS: Final = 50_000
+MAX_URL_CHARS: Final = 2_000
+_MAX_SHORT_CHARS: Final = 200  # author, category
+# Identities are indexed: a longer guid or URL is represented by its hash.
+_MAX_IDENTITY_CHARS: Final = 500
 MOSCOW: Final = ZoneInfo("Europe/Moscow")
 _TRACKING_EXACT = frozenset({"yclid", "fbclid", "gclid", "_openstat", "from", "ref"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -62,7 +72,7 @@ def canonical_url(url: str, base: str | None = None) -> str | None:
     parameters (utm_*, yclid, fbclid, gclid, _openstat, from, ref), and sorts the rest.
     """
     url = url.strip()
-    if not url:
+    if not url or len(url) > MAX_URL_CHARS:
         return None
     if base:
         url = urljoin(base, url)
@@ -80,7 +90,8 @@ def canonical_url(url: str, base: str | None = None) -> str | None:
     netloc = host if port is None or port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
     params = [p for p in parts.query.split("&") if p]
     kept = sorted(p for p in params if not _is_tracking(p.split("=", 1)[0]))
-    return urlunsplit((scheme, netloc, parts.path or "/", "&".join(kept), ""))
+    canonical = urlunsplit((scheme, netloc, parts.path or "/", "&".join(kept), ""))
+    return canonical if len(canonical) <= MAX_URL_CHARS else None
 
 
 def _sha(*parts: str) -> str:
@@ -99,9 +110,10 @@ def content_hash(title: str, text: str) -> str:
 def article_identity(guid: str | None, url: str | None, title: str, date_raw: str | None) -> str:
     """Stable key within a feed: the guid, else the canonical link, else title and date."""
     if guid and guid.strip():
-        return "guid:" + guid.strip()
+        guid = guid.strip()
+        return "guid:" + guid if len(guid) <= _MAX_IDENTITY_CHARS else "guid-hash:" + _sha(guid)
     if url:
-        return "url:" + url
+        return "url:" + url if len(url) <= _MAX_IDENTITY_CHARS else "url-hash:" + _sha(url)
     return "hash:" + _sha(title, date_raw or "")[:40]
 
 
@@ -111,10 +123,11 @@ def parse_date(
     """Parse an RSS (RFC 822) or Atom (ISO 8601) date to aware UTC.
 
     A date without a zone is taken in ``tz`` (Moscow papers write local time);
-    ``fallback`` (feedparser's own parse, already UTC) is used when our parse fails.
+    ``fallback`` (feedparser's own parse, already UTC) is used when our parse fails. A date
+    before :data:`EARLIEST_DATE` or with a zone offset beyond ±14 hours is no date at all.
     """
     dt: datetime | None = None
-    if raw:
+    if raw and len(raw) <= 200:
         s = raw.strip()
         try:
             dt = parsedate_to_datetime(s)
@@ -123,14 +136,28 @@ def parse_date(
                 dt = datetime.fromisoformat(re.sub(r"\s+", "T", s, count=1) if "T" not in s else s)
             except ValueError:
                 dt = None
+    fallback = fallback if fallback is not None and fallback >= EARLIEST_DATE else None
     if dt is None:
         return fallback
     try:
         if dt.tzinfo is None:
             dt = dt.replace(tzinfo=tz)
-        return dt.astimezone(UTC)
+        offset = dt.utcoffset()
+        if offset is None or abs(offset) > _MAX_UTC_OFFSET:
+            return None  # feedparser's reading of the same nonsense is no better
+        dt = dt.astimezone(UTC)
     except (OverflowError, ValueError):
         return fallback
+    return dt if dt >= EARLIEST_DATE else fallback
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` shortened to ``limit`` characters at a word boundary, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ", limit // 2)
+    return (cut[:space] if space > 0 else cut).rstrip() + "…"
 
 
 def _title_from_text(text: str) -> str:
@@ -146,8 +173,8 @@ def normalize_entry(
 ) -> NormalizedArticle | None:
     """Turn a parsed entry into an article; None if it has nothing to show (no title/text/link)."""
     cleaned = clean_html(entry.html)
-    title = clean_title(entry.title)
-    text = cleaned.text
+    title = _cut(clean_title(entry.title), MAX_TITLE_CHARS)
+    text = _cut(cleaned.text, MAX_TEXT_CHARS)
     link = canonical_url(entry.link, base_url) if entry.link else None
     if not title and text:
         title = _title_from_text(text)
@@ -167,7 +194,9 @@ def normalize_entry(
         text=text,
         published_at=published,
         image_url=image,
-        categories=tuple(c for c in (clean_title(c) for c in entry.categories) if c),
-        author=clean_title(entry.author) or None if entry.author else None,
+        categories=tuple(
+            c for c in (_cut(clean_title(c), _MAX_SHORT_CHARS) for c in entry.categories) if c
+        ),
+        author=_cut(clean_title(entry.author), _MAX_SHORT_CHARS) or None if entry.author else None,
         content_hash=content_hash(title, text),
     )

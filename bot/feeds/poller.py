@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
+from bot.feeds.clean import clean_title
 from bot.feeds.errors import FeedError, HTTPStatusError, ParseError
 from bot.feeds.fetch import Fetcher, FetchPolicy, FetchResult
 from bot.feeds.normalize import NormalizedArticle, normalize_entry
@@ -47,6 +48,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 Understand = Callable[[NormalizedArticle], object]
+MAX_FEED_TITLE_CHARS = 200
 
 
 class PollStatus(StrEnum):
@@ -172,7 +174,8 @@ def ingest_body(
             continue
         seen.add(article.identity)
         articles.append(article)
-    return IngestedFeed(parsed.title, parsed.ttl_minutes, parsed.warning, tuple(articles), skipped)
+    title = clean_title(parsed.title)[:MAX_FEED_TITLE_CHARS]
+    return IngestedFeed(title, parsed.ttl_minutes, parsed.warning, tuple(articles), skipped)
 
 
 def _understand_all(
