@@ -19,6 +19,7 @@ from aiogram.types import LinkPreviewOptions
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.feeds.workers import CpuRunner
 from bot.i18n import UserLocaleMiddleware, create_i18n
 from bot.middlewares import UserMiddleware
 from bot.services import ServiceSet
@@ -56,12 +57,13 @@ def build_dispatcher(
     *,
     clock: Clock | None = None,
     storage: BaseStorage | None = None,
+    parse_workers: CpuRunner | None = None,
 ) -> Dispatcher:
     from handlers import root_router
 
     clock = clock or SystemClock()
     region = load_region()
-    services = ServiceSet.create(db, settings, clock, region)
+    services = ServiceSet.create(db, settings, clock, region, parse_workers=parse_workers)
     dp = Dispatcher(
         storage=storage or MemoryStorage(),
         settings=settings,

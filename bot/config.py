@@ -52,7 +52,11 @@ class Settings(BaseSettings):
     # Feed fetching
     contact_url: str = "https://github.com/district-news-bot"
     feed_allowed_networks: Annotated[tuple[str, ...], NoDecode] = ()
-    feed_broken_after_hours: float = Field(default=24.0, gt=0)
+    feed_broken_after_hours: float = Field(default=24.0, gt=0, le=24 * 365, allow_inf_nan=False)
+    # Parsing and understanding one feed, in worker processes (bot/feeds/workers.py)
+    parse_workers: int = Field(default=2, ge=1, le=16)
+    feed_parse_timeout: float = Field(default=20.0, ge=1, le=600, allow_inf_nan=False)
+    feed_parse_memory_mb: int = Field(default=512, ge=64, le=16_384)
 
     # Delivery
     send_rate: float = Field(default=25.0, gt=0, le=1000)

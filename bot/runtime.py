@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC
 
 from aiogram import Bot, Dispatcher
@@ -23,7 +22,8 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.delivery.sender import Sender, SenderConfig
 from bot.feeds.fetch import Fetcher
-from bot.feeds.poller import Poller
+from bot.feeds.poller import Poller, warm_worker
+from bot.feeds.workers import MIB, Budget, WorkerPool
 from bot.ingest import (
     DatabaseFeedStore,
     StoryAssigner,
@@ -71,14 +71,20 @@ class Services:
         self.analyzer = get_analyzer()
         self.store = DatabaseFeedStore(db, StoryAssigner())
         self.fetcher = Fetcher(fetch_policy(settings))
-        # Parsing and understanding in a separate process keep feedparser's and the analyzer's
-        # CPU work (and the GIL) off the event loop; this process only stores.
-        self.executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        # Parsing and understanding in worker processes keep feedparser's and the analyzer's
+        # CPU work (and the GIL) off the event loop; this process only stores. Each feed's work
+        # has a time and memory budget: a worker over it is killed and replaced.
+        self.workers = WorkerPool(
+            settings.parse_workers,
+            Budget(settings.feed_parse_timeout, settings.feed_parse_memory_mb * MIB),
+            initializer=functools.partial(warm_worker, understand_default),
+        )
         self.poller = Poller(
             self.store,
             self.fetcher,
             understand=understand_default,
-            executor=self.executor,
+            executor=self.workers,
+            parse_concurrency=settings.parse_workers,  # one stuck feed holds up one worker only
             clock=clock.now,
             understand_in_executor=True,
         )
@@ -91,6 +97,7 @@ class Services:
         )
         self.scheduler: AsyncIOScheduler | None = None
         self._sender_task: asyncio.Task[None] | None = None
+        self._workers_start: asyncio.Task[None] | None = None
         self._stopping = False
         self.sender_restart_delay = 5.0
 
@@ -100,7 +107,10 @@ class Services:
             loaded = await self.store.assigner.warm(conn, now)
         log.info("story index: %d recent articles", loaded)
         await tag_pending(self.db, self.analyzer, self.store.assigner, now)
-        await self.poller.warm_up()
+        # Each worker warms up (feedparser, the analyzer) before its first feed; the bot need
+        # not wait for that: the first poll cycle does.
+        self._workers_start = asyncio.create_task(self.workers.start(), name="workers-start")
+        self._workers_start.add_done_callback(_log_failure)
         # Everything loaded so far (dictionaries, the warmed story index, aiogram) lives as
         # long as the process: keep it out of full collections, which stall the event loop.
         gc.collect()
@@ -145,7 +155,11 @@ class Services:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sender_task
         await self.fetcher.close()
-        self.executor.shutdown(cancel_futures=True)
+        if self._workers_start is not None and not self._workers_start.done():
+            self._workers_start.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._workers_start
+        await self.workers.close()
 
     async def poll_cycle(self) -> None:
         reports = await self.poller.poll_due(self.clock.now())
@@ -175,12 +189,24 @@ class Services:
         log.info("retention: %s", report)
 
 
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.error("%s failed: %s (the next poll cycle tries again)", task.get_name(), exc)
+
+
 async def run_bot(settings: Settings, clock: Clock | None = None) -> None:
     clock = clock or SystemClock()
     db = await prepare_database(settings, clock)
     bot = create_bot(settings)
-    dp = build_dispatcher(settings, db, clock=clock, storage=create_fsm_storage(settings))
     services = Services(settings, db, bot, clock)
+    # /addfeed parses a candidate feed in the same worker pool, under the same budget.
+    dp = build_dispatcher(
+        settings,
+        db,
+        clock=clock,
+        storage=create_fsm_storage(settings),
+        parse_workers=services.workers,
+    )
 
     async def on_startup(bot: Bot, dispatcher: Dispatcher) -> None:
         from handlers.admin import set_admin_commands

@@ -30,6 +30,7 @@ from bot.feeds.schedule import (
     backoff_delay,
     success_interval,
 )
+from bot.feeds.workers import BudgetExceededError, CpuRunner, ExecutorRunner
 
 __all__ = [
     "ArticleRecord",
@@ -43,6 +44,7 @@ __all__ = [
     "Understand",
     "UpsertResult",
     "ingest_body",
+    "warm_worker",
 ]
 
 log = logging.getLogger(__name__)
@@ -204,13 +206,22 @@ def _no_understanding(_article: NormalizedArticle) -> object:
     return None
 
 
+def warm_worker(understand: Understand | None = None) -> None:
+    """A worker's initializer: parse a tiny feed (feedparser's lazy imports) and, with
+    ``understand``, understand its article (loads the analyzer)."""
+    ingested = ingest_body(_WARM_UP_FEED, None, "https://warm.up/", datetime.now(UTC))
+    if understand is not None:
+        _understand_all(understand, ingested.articles)
+
+
 class Poller:
     """Polls feeds through a :class:`Fetcher` and stores results in a :class:`FeedStore`.
 
-    ``executor`` runs parsing (default: the loop's default thread pool; a
-    ``ProcessPoolExecutor`` also works since :func:`ingest_body` is picklable);
-    ``parse_concurrency`` bounds parses in flight - threads share the GIL, so more than the
-    number of CPU-bound workers only adds latency to the event loop.
+    ``executor`` runs parsing: a :class:`~bot.feeds.workers.WorkerPool` (worker processes with
+    a time and memory budget per call: the bot's wiring), any ``concurrent.futures`` executor,
+    or None for the loop's default thread pool (no budget). ``parse_concurrency`` bounds parses
+    in flight - threads share the GIL, so more than the number of CPU-bound workers only adds
+    latency to the event loop.
 
     ``understand`` runs in a worker thread of this process by default. With
     ``understand_in_executor`` it runs in ``executor`` too: with a ``ProcessPoolExecutor``
@@ -226,7 +237,7 @@ class Poller:
         *,
         understand: Understand | None = None,
         policy: FetchPolicy | None = None,
-        executor: Executor | None = None,
+        executor: Executor | CpuRunner | None = None,
         parse_concurrency: int = 1,
         clock: Callable[[], datetime] | None = None,
         understand_in_executor: bool = False,
@@ -235,7 +246,11 @@ class Poller:
         self._fetcher = fetcher
         self._understand = understand or _no_understanding
         self._policy = policy or fetcher.policy
-        self._executor = executor
+        self._runner: CpuRunner = (
+            ExecutorRunner(executor)
+            if executor is None or isinstance(executor, Executor)
+            else executor
+        )
         self._parse_slots = asyncio.Semaphore(parse_concurrency)
         self._understand_in_executor = understand_in_executor
         # In threads understanding competes for the GIL: one batch at a time. In worker
@@ -249,13 +264,12 @@ class Poller:
         """Parse a tiny feed in the executor once: starts worker processes and triggers
         feedparser's lazy imports there, instead of during the first real (busy) cycle. With
         ``understand_in_executor`` its one article is understood there too (loads the model)."""
-        loop = asyncio.get_running_loop()
-        ingested = await loop.run_in_executor(
-            self._executor, ingest_body, _WARM_UP_FEED, None, "https://warm.up/", self._clock()
+        ingested = await self._runner.run(
+            ingest_body, _WARM_UP_FEED, None, "https://warm.up/", self._clock(), what="warm-up"
         )
         if self._understand_in_executor:  # load the analyzer there too
-            await loop.run_in_executor(
-                self._executor, _understand_all, self._understand, ingested.articles
+            await self._runner.run(
+                _understand_all, self._understand, ingested.articles, what="warm-up"
             )
 
     async def poll_due(
@@ -287,9 +301,8 @@ class Poller:
             return PollReport(feed.feed_id, feed.url, status, event=event)
 
         async with self._parse_slots:
-            loop = asyncio.get_running_loop()
-            ingested = await loop.run_in_executor(
-                self._executor, ingest_body, result.body, result.charset, result.url, now
+            ingested = await self._runner.run(
+                ingest_body, result.body, result.charset, result.url, now, what="parsing"
             )
         articles = ingested.articles
         known = await self._store.article_hashes(feed.feed_id, [a.identity for a in articles])
@@ -298,9 +311,8 @@ class Poller:
         if changed:
             async with self._understand_slots:
                 if self._understand_in_executor:
-                    loop = asyncio.get_running_loop()
-                    understood = await loop.run_in_executor(
-                        self._executor, _understand_all, self._understand, changed
+                    understood = await self._runner.run(
+                        _understand_all, self._understand, changed, what="understanding"
                     )
                 else:
                     understood = await asyncio.to_thread(_understand_all, self._understand, changed)
@@ -385,6 +397,8 @@ class Poller:
         text = str(exc) or type(exc).__name__
         if internal:
             text = f"internal error: {type(exc).__name__}: {text}"
+        elif isinstance(exc, BudgetExceededError):
+            text = f"{text}; stopped, the worker was replaced"
         elif isinstance(exc, ParseError):
             text = f"parse error: {text}"
         health, event = after_error(feed.health, now, text, broken_after=p.broken_after)

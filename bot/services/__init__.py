@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.feeds.workers import CpuRunner
 from bot.services.accounts import AccountService
 from bot.services.admins import AdminService
 from bot.services.broadcasts import BroadcastService
@@ -47,7 +48,15 @@ class ServiceSet:
     stats: StatsService
 
     @classmethod
-    def create(cls, db: Database, settings: Settings, clock: Clock, region: Region) -> ServiceSet:
+    def create(
+        cls,
+        db: Database,
+        settings: Settings,
+        clock: Clock,
+        region: Region,
+        *,
+        parse_workers: CpuRunner | None = None,
+    ) -> ServiceSet:
         return cls(
             accounts=AccountService(db, settings, clock),
             subscriptions=SubscriptionService(db, clock),
@@ -55,7 +64,7 @@ class ServiceSet:
             digests=DigestService(db, settings, clock),
             search=SearchService(db, region, clock),
             privacy=PrivacyService(db),
-            feeds=FeedService(db, settings, clock),
+            feeds=FeedService(db, settings, clock, parse_workers),
             broadcasts=BroadcastService(db, clock, region),
             admins=AdminService(db, settings, clock),
             stats=StatsService(db, clock),

@@ -7,7 +7,7 @@ Admin actions are audited.
 
 from __future__ import annotations
 
-import asyncio
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +22,7 @@ from bot.feeds.errors import BlockedAddressError, FeedError, HTTPStatusError, Pa
 from bot.feeds.fetch import Fetcher, FetchPolicy
 from bot.feeds.poller import IngestedFeed, ingest_body
 from bot.feeds.sources import Binding, FeedSource, load_sources
+from bot.feeds.workers import BudgetExceededError, CpuRunner, ExecutorRunner
 from bot.storage import Database
 from bot.storage import admin as admin_repo
 from bot.storage import feeds as repo
@@ -39,6 +40,8 @@ __all__ = [
     "check_feed",
     "fetch_policy",
 ]
+
+log = logging.getLogger(__name__)
 
 
 def fetch_policy(settings: Settings) -> FetchPolicy:
@@ -61,6 +64,8 @@ class FeedProblem(StrEnum):
     EMPTY = "empty"  # no content
     NOT_A_FEED = "not_a_feed"  # not RSS or Atom (a web page?)
     NO_ITEMS = "no_items"  # a feed without news items
+    STOPPED = "stopped"  # parsing went over its time or memory budget
+    UNREADABLE = "unreadable"  # parsing failed in a way nobody foresaw (a bug)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +77,11 @@ class FeedCheck:
     detail: str = ""
 
 
-async def check_feed(url: str, settings: Settings, now: datetime) -> FeedCheck:
-    """Fetch and parse ``url`` (real network, within the operator's fetch policy)."""
+async def check_feed(
+    url: str, settings: Settings, now: datetime, workers: CpuRunner | None = None
+) -> FeedCheck:
+    """Fetch and parse ``url`` (real network, within the operator's fetch policy); parsing
+    runs in ``workers`` (the bot's worker pool, with its time and memory budget)."""
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return FeedCheck(None, FeedProblem.NOT_HTTP)
@@ -88,12 +96,18 @@ async def check_feed(url: str, settings: Settings, now: datetime) -> FeedCheck:
         return FeedCheck(None, FeedProblem.UNREACHABLE, str(exc))
     if result.body is None:
         return FeedCheck(None, FeedProblem.EMPTY)
+    runner = workers or ExecutorRunner()
     try:
-        ingested = await asyncio.to_thread(
-            ingest_body, result.body, result.charset, result.url, now
+        ingested = await runner.run(
+            ingest_body, result.body, result.charset, result.url, now, what="parsing"
         )
+    except BudgetExceededError as exc:
+        return FeedCheck(None, FeedProblem.STOPPED, str(exc))
     except ParseError as exc:
         return FeedCheck(None, FeedProblem.NOT_A_FEED, str(exc))
+    except Exception as exc:  # a bug: the admin still gets the reason, not a generic error
+        log.exception("checking feed %s failed", url)
+        return FeedCheck(None, FeedProblem.UNREADABLE, f"{type(exc).__name__}: {exc}")
     if not ingested.articles:
         return FeedCheck(None, FeedProblem.NO_ITEMS)
     return FeedCheck(ingested)
@@ -123,10 +137,17 @@ class AddedFeed:
 
 
 class FeedService:
-    def __init__(self, db: Database, settings: Settings, clock: Clock) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        clock: Clock,
+        parse_workers: CpuRunner | None = None,
+    ) -> None:
         self.db = db
         self.settings = settings
         self.clock = clock
+        self.parse_workers = parse_workers  # None: a thread, without the budget
 
     async def statuses(self) -> list[FeedStatus]:
         """Every feed, in the order they were added."""
@@ -150,7 +171,7 @@ class FeedService:
     async def add(self, url: str, binding: Binding, admin_id: int, samples: int = 5) -> AddedFeed:
         """Check ``url`` by fetching it, then add it (audited either way)."""
         now = self.clock.now()
-        check = await check_feed(url, self.settings, now)
+        check = await check_feed(url, self.settings, now, self.parse_workers)
         if check.ingested is None:
             reason = check.problem.value if check.problem else ""
             async with self.db.transaction() as conn:

@@ -60,6 +60,10 @@ def problem_text(check: FeedCheck) -> str:
         return _("The server sent no content.")
     if check.problem is FeedProblem.NOT_A_FEED:
         return _("This is not an RSS or Atom feed ({error}). Is it a web page?").format(error=error)
+    if check.problem is FeedProblem.STOPPED:
+        return _("Reading this feed was stopped: {error}.").format(error=error)
+    if check.problem is FeedProblem.UNREADABLE:
+        return _("Cannot read this feed: {error}").format(error=error)
     return _("This is not an RSS or Atom feed with news items (no items found).")
 
 
