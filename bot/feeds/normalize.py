@@ -36,6 +36,7 @@ _MAX_SHORT_CHARS: Final = 200  # author, category
 # Identities are indexed: a longer guid or URL is represented by its hash.
 _MAX_IDENTITY_CHARS: Final = 500
 MOSCOW: Final = ZoneInfo("Europe/Moscow")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _TRACKING_EXACT = frozenset({"yclid", "fbclid", "gclid", "_openstat", "from", "ref"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _TITLE_FROM_TEXT_MAX = 120
@@ -74,6 +75,8 @@ def canonical_url(url: str, base: str | None = None) -> str | None:
     url = url.strip()
     if not url or len(url) > MAX_URL_CHARS:
         return None
+    # Control characters are not part of a URL (and PostgreSQL refuses NUL): percent-encoded.
+    url = _CONTROL_RE.sub(lambda m: f"%{ord(m.group()):02X}", url)
     if base:
         url = urljoin(base, url)
     try:
@@ -109,8 +112,8 @@ def content_hash(title: str, text: str) -> str:
 
 def article_identity(guid: str | None, url: str | None, title: str, date_raw: str | None) -> str:
     """Stable key within a feed: the guid, else the canonical link, else title and date."""
-    if guid and guid.strip():
-        guid = guid.strip()
+    guid = guid.replace("\x00", "").strip() if guid else None
+    if guid:
         return "guid:" + guid if len(guid) <= _MAX_IDENTITY_CHARS else "guid-hash:" + _sha(guid)
     if url:
         return "url:" + url if len(url) <= _MAX_IDENTITY_CHARS else "url-hash:" + _sha(url)

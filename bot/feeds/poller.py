@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ log = logging.getLogger(__name__)
 
 Understand = Callable[[NormalizedArticle], object]
 MAX_FEED_TITLE_CHARS = 200
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 class PollStatus(StrEnum):
@@ -394,7 +396,9 @@ class Poller:
         self, feed: FeedState, now: datetime, exc: Exception, *, internal: bool = False
     ) -> PollReport:
         p = self._policy
-        text = str(exc) or type(exc).__name__
+        # Error texts may quote the feed: no control characters in what admins read (and
+        # PostgreSQL refuses NUL).
+        text = _CONTROL_CHARS.sub(" ", str(exc)) or type(exc).__name__
         if internal:
             text = f"internal error: {type(exc).__name__}: {text}"
         elif isinstance(exc, BudgetExceededError):

@@ -312,3 +312,12 @@ async def test_poller_stores_a_feed_with_hostile_metadata(env: Env) -> None:
     assert "Хорошёво-Мнёвники" in stored.article.text
     outcome = env.store.last_outcome(feed.feed_id)
     assert outcome.ttl_minutes is None and outcome.feed_title == "Газета"
+
+
+def test_control_characters_never_reach_identities_or_urls() -> None:
+    # PostgreSQL refuses NUL in text: one such link failed the whole feed there.
+    from bot.feeds.normalize import article_identity, canonical_url
+
+    assert canonical_url("https://a.example/x\x00y\x1b") == "https://a.example/x%00y%1B"
+    assert article_identity("same\x00", None, "t", None) == "guid:same"
+    assert article_identity("\x00", "https://a.example/1", "t", None) == "url:https://a.example/1"
