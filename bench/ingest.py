@@ -68,6 +68,7 @@ from bot.feeds.poller import (
     Understand,
     UpsertResult,
 )
+from bot.logs import setup_logging
 
 HOSTS = 10  # the server listens on 127.0.0.1 .. 127.0.0.10 so per-host limits act as in life
 DEVSET = Path(__file__).resolve().parent.parent / "tests" / "data" / "devset.jsonl"
@@ -516,7 +517,7 @@ async def run_once(args: argparse.Namespace) -> RunResult:
         loop = asyncio.get_running_loop()
         loop.set_debug(True)
         loop.slow_callback_duration = 0.05
-        logging.basicConfig(level=logging.WARNING)
+        setup_logging(logging.WARNING)
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
     base = datetime.now(UTC).replace(microsecond=0)

@@ -8,6 +8,9 @@ never see the database: the services open its transactions.
 
 from __future__ import annotations
 
+import asyncio
+from urllib.parse import urlsplit, urlunsplit
+
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -19,6 +22,7 @@ from aiogram.types import LinkPreviewOptions
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.errors import ServiceUnavailableError
 from bot.feeds.workers import CpuRunner
 from bot.i18n import UserLocaleMiddleware, create_i18n
 from bot.middlewares import UserMiddleware
@@ -26,7 +30,13 @@ from bot.services import ServiceSet
 from bot.storage import Database
 from digests.region import load_region
 
-__all__ = ["BOT_DEFAULTS", "build_dispatcher", "create_bot", "create_fsm_storage"]
+__all__ = [
+    "BOT_DEFAULTS",
+    "build_dispatcher",
+    "connect_fsm_storage",
+    "create_bot",
+    "create_fsm_storage",
+]
 
 # Every message is HTML (feed text is escaped where it is put in) and shows no link previews.
 BOT_DEFAULTS = DefaultBotProperties(
@@ -49,6 +59,29 @@ def create_fsm_storage(settings: Settings) -> BaseStorage:
 
         return RedisStorage.from_url(settings.redis_url)
     return MemoryStorage()
+
+
+async def connect_fsm_storage(settings: Settings, within: float = 10.0) -> BaseStorage:
+    """:func:`create_fsm_storage`, with Redis checked now: a dead REDIS_URL refuses to start
+    (otherwise the bot would start and then fail every update)."""
+    storage = create_fsm_storage(settings)
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisStorage
+        from redis.exceptions import RedisError
+
+        assert isinstance(storage, RedisStorage)
+        try:
+            async with asyncio.timeout(within):
+                await storage.redis.ping()
+        except (RedisError, OSError, TimeoutError) as exc:
+            await storage.close()
+            parts = urlsplit(settings.redis_url)
+            shown = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+            reason = str(exc) or f"no answer within {within:g} s"
+            raise ServiceUnavailableError(
+                f"REDIS_URL: cannot use Redis at {shown}: {reason}"
+            ) from None
+    return storage
 
 
 def build_dispatcher(

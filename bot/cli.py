@@ -14,16 +14,18 @@ import logging
 import re
 import sys
 from collections.abc import Callable, Coroutine, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clock import SystemClock
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, NewsBotError, UsageError
 from bot.feeds.errors import SourcesError
 from bot.feeds.fetch import Fetcher
-from bot.feeds.poller import Poller
+from bot.feeds.poller import Poller, PollReport, PollStatus
 from bot.feeds.sources import (
     Binding,
     BindingKind,
@@ -39,26 +41,28 @@ from bot.ingest import (
     ingest_file,
     understand_article,
 )
+from bot.logs import SecretFilter, setup_logging
 from bot.services.digests import DigestService
 from bot.services.feeds import FeedService, fetch_policy
 from bot.services.stats import StatsService, format_stats
 from bot.services.subscriptions import Subscriptions
 from bot.storage import Database
 from bot.storage.articles import exported_articles
+from bot.storage.database import describe_error, open_database
 from digests.region import load_region
 from digests.render import html_to_text
 from digests.topics import TOPICS
-from digests.understanding import get_analyzer
+from digests.understanding import Analyzer, get_analyzer
 
 __all__ = ["main"]
+
+log = logging.getLogger(__name__)
 
 Command = Callable[[argparse.Namespace, Settings, TextIO], Coroutine[Any, Any, int]]
 
 
 async def _open_db(settings: Settings) -> Database:
-    db = Database(settings.database_url)
-    await db.upgrade()
-    return db
+    return await open_database(settings.database_url)
 
 
 async def cmd_run(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
@@ -99,7 +103,10 @@ async def cmd_feeds_import(args: argparse.Namespace, settings: Settings, out: Te
     path: Path = args.file
     if not path.is_file():
         raise UsageError(f"no such file: {path}")
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
     sources = load_sources(path) if path.suffix == ".toml" else import_opml(data, str(path))
     db = await _open_db(settings)
     imported = await FeedService(db, settings, SystemClock()).import_sources(sources, "cli")
@@ -118,16 +125,22 @@ async def cmd_feeds_export(args: argparse.Namespace, settings: Settings, out: Te
     return 0
 
 
-_DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
+_DURATION = re.compile(r"^([0-9]+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+MAX_DURATION = timedelta(days=100 * 366)  # "since the beginning" is well within this
 
 
 def parse_duration(text: str) -> timedelta:
-    """'90m', '24h', '7d', '2w' -> timedelta."""
+    """'90m', '24h', '7d', '2w' -> timedelta, from one minute to 100 years."""
+    shown = text if len(text) <= 30 else text[:27] + "..."
     match = _DURATION.match(text.strip().lower())
-    if not match or int(match.group(1)) == 0:
-        raise UsageError(f"invalid duration {text!r}: use a number and m, h, d or w, e.g. 24h")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    digits = match.group(1).lstrip("0") if match else ""
+    if match is None or not digits:
+        raise UsageError(f"invalid duration {shown!r}: use a number and m, h, d or w, e.g. 24h")
+    per_unit = timedelta(**{_UNITS[match.group(2)]: 1})
+    if len(digits) > 12 or int(digits) > MAX_DURATION // per_unit:
+        raise UsageError(f"duration {shown!r} is too long: at most {MAX_DURATION.days}d")
+    return per_unit * int(digits)
 
 
 def _binding(args: argparse.Namespace) -> Binding:
@@ -162,23 +175,17 @@ async def cmd_ingest(args: argparse.Namespace, settings: Settings, out: TextIO) 
     totals = {"new": 0, "updated": 0, "skipped": 0, "failed": 0}
     try:
         for source in args.sources:
-            path = Path(source)
-            url = source if "://" in source else path.resolve().as_uri()
-            feed = await feeds.register(
-                FeedSource(url, binding, name=path.name if "://" not in source else ""), "cli"
-            )
-            if url.startswith("file://"):
-                if not path.is_file():
-                    print(f"{source}\tfailed\tno such file", file=out)
-                    totals["failed"] += 1
-                    continue
-                report = await ingest_file(store, analyzer, feed.id, path, now)
-            else:
-                state = next((f for f in await store.due_feeds(now) if f.feed_id == feed.id), None)
-                if state is None:
-                    print(f"{source}\tskipped\tfeed is paused", file=out)
-                    continue
-                report = await poller.poll_one(state, now)
+            try:
+                report = await _ingest_one(source, binding, feeds, store, analyzer, poller, now)
+            except (SQLAlchemyError, OSError) as exc:
+                report = PollReport(0, source, PollStatus.ERROR, error=describe_error(exc))
+            except Exception as exc:  # a bug: this source fails, the others go on
+                log.debug("ingesting %s failed", source, exc_info=True)
+                error = f"internal error: {type(exc).__name__}: {exc}"
+                report = PollReport(0, source, PollStatus.ERROR, error=error)
+            if report is None:
+                print(f"{source}\tskipped\tfeed is paused", file=out)
+                continue
             ok = report.error is None
             totals["new"] += report.new
             totals["updated"] += report.updated
@@ -195,6 +202,30 @@ async def cmd_ingest(args: argparse.Namespace, settings: Settings, out: TextIO) 
         file=out,
     )
     return 1 if totals["failed"] and totals["failed"] == len(args.sources) else 0
+
+
+async def _ingest_one(
+    source: str,
+    binding: Binding,
+    feeds: FeedService,
+    store: DatabaseFeedStore,
+    analyzer: Analyzer,
+    poller: Poller,
+    now: datetime,
+) -> PollReport | None:
+    """One SOURCE of ``newsbot ingest``: a URL, or a file (a relative path is resolved); None
+    when the feed is paused."""
+    if "://" not in source:
+        path = Path(source).resolve()
+        if not path.is_file():
+            return PollReport(0, source, PollStatus.ERROR, error="no such file")
+        feed = await feeds.register(FeedSource(path.as_uri(), binding, name=path.name), "cli")
+        return await ingest_file(store, analyzer, feed.id, path, now)
+    feed = await feeds.register(FeedSource(source, binding), "cli")
+    state = next((f for f in await store.due_feeds(now) if f.feed_id == feed.id), None)
+    if state is None:
+        return None
+    return await poller.poll_one(state, now)
 
 
 async def cmd_export(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
@@ -284,7 +315,11 @@ async def cmd_digest(args: argparse.Namespace, settings: Settings, out: TextIO) 
 
 async def cmd_tag(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     """Districts, okrugs and topics of one text; --explain shows why."""
-    text = sys.stdin.read() if args.file in (None, "-") else Path(args.file).read_text("utf-8")
+    try:
+        text = sys.stdin.read() if args.file in (None, "-") else Path(args.file).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise UsageError(f"cannot read {args.file}: {reason}") from None
     analyzer = get_analyzer()
     if args.explain:
         out.write(analyzer.explain(args.title, text).render() + "\n")
@@ -378,29 +413,38 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Run one command. Exit codes: 0 success, 1 runtime failure, 2 usage or configuration
+    error; every failure is one ``newsbot: ...`` line on standard error, never a traceback."""
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "digest" and not (args.district or args.okrug):
         parser.error("digest needs at least one --district or --okrug")
     name = args.command + (f" {args.action}" if getattr(args, "action", None) else "")
+    redact = SecretFilter()
     try:
         settings = load_settings()
-        logging.basicConfig(
-            level=settings.log_level,
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-            stream=sys.stderr,
-        )
-        for chatty in ("alembic", "pymorphy3"):
-            logging.getLogger(chatty).setLevel(logging.WARNING)
+        token = settings.bot_token.get_secret_value() if settings.bot_token else None
+        redact = setup_logging(settings.log_level, secrets=[token] if token else [])
         return asyncio.run(COMMANDS[name](args, settings, out or sys.stdout))
     except (ConfigError, UsageError, SourcesError) as exc:
         print(f"newsbot: {exc}", file=sys.stderr)
         return 2
     except NewsBotError as exc:
-        print(f"newsbot: {exc}", file=sys.stderr)
+        print(f"newsbot: {redact.redact(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+    except (SQLAlchemyError, OSError) as exc:  # the database or the disk failed mid-command
+        print(f"newsbot: {redact.redact(describe_error(exc))}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug: one line here, the traceback in the log at DEBUG
+        log.debug("newsbot %s failed", name, exc_info=True)
+        print(
+            f"newsbot: unexpected error: {type(exc).__name__}: {redact.redact(str(exc))} "
+            "(LOG_LEVEL=DEBUG shows where)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

@@ -6,22 +6,30 @@ Every value is validated at start-up; :func:`load_settings` turns pydantic's err
 
 from __future__ import annotations
 
-import ipaddress
+import io
 import re
 from datetime import time
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dotenv.parser import parse_stream
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.errors import ConfigError
+from bot.feeds.addresses import AllowedNetwork, is_non_public_network
 
-__all__ = ["BUNDLED_FEEDS_FILE", "Settings", "load_settings"]
+__all__ = ["BUNDLED_FEEDS_FILE", "MAX_TELEGRAM_ID", "Settings", "check_env_file", "load_settings"]
 
 BUNDLED_FEEDS_FILE = Path(__file__).parent / "feeds" / "moscow.toml"
 _TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
+# Telegram user ids have at most 52 significant bits; admins are users, so positive.
+MAX_TELEGRAM_ID = 2**52 - 1
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _split_list(value: object) -> object:
@@ -63,7 +71,7 @@ class Settings(BaseSettings):
     allow_paid_broadcast: bool = False
     paid_broadcast_rate: float = Field(default=500.0, gt=0, le=1000)
     digest_cap: int = Field(default=12, ge=1, le=50)
-    retention_days: int = Field(default=60, ge=7)
+    retention_days: int = Field(default=60, ge=7, le=3650)
 
     @field_validator("bot_token", mode="before")
     @classmethod
@@ -79,13 +87,40 @@ class Settings(BaseSettings):
     def _parse_admins(cls, value: object) -> object:
         return _split_list(value)
 
+    @field_validator("admin_ids")
+    @classmethod
+    def _check_admins(cls, value: frozenset[int]) -> frozenset[int]:
+        bad = sorted(i for i in value if not 1 <= i <= MAX_TELEGRAM_ID)
+        if bad:
+            raise ValueError(
+                f"Telegram user ids: positive whole numbers below 2^52, not {bad[0]}"
+            )
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
     @field_validator("feed_allowed_networks", mode="before")
     @classmethod
     def _parse_networks(cls, value: object) -> object:
         items = _split_list(value)
         if isinstance(items, list):
             for item in items:
-                ipaddress.ip_network(str(item), strict=False)  # ValueError names the culprit
+                try:
+                    entry = AllowedNetwork.parse(str(item))
+                except ValueError as exc:
+                    raise ValueError(
+                        f"private networks such as 10.0.0.0/8 or 10.0.0.5:8080 ({exc})"
+                    ) from None
+                if not is_non_public_network(entry.network):
+                    # 0.0.0.0/0 would switch the SSRF guard off without a word.
+                    raise ValueError(
+                        f"only private networks: {item} contains public addresses, which "
+                        "are allowed anyway; listing it would let feeds reach every "
+                        "private address (the SSRF guard)"
+                    )
         return items
 
     @field_validator("database_url")
@@ -95,7 +130,35 @@ class Settings(BaseSettings):
             raise ValueError(
                 "a SQLAlchemy URL starting with sqlite+aiosqlite:// or postgresql+asyncpg://"
             )
+        try:
+            make_url(value)
+        except (ArgumentError, ValueError) as exc:
+            raise ValueError(f"a valid SQLAlchemy URL ({exc})") from None
         return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises ValueError for a port that is no number
+        except ValueError as exc:
+            raise ValueError(f"a Redis URL such as redis://127.0.0.1:6379/0 ({exc})") from None
+        if parts.scheme not in ("redis", "rediss", "unix") or (
+            parts.scheme != "unix" and not parts.hostname
+        ):
+            raise ValueError("a Redis URL such as redis://127.0.0.1:6379/0")
+        return value
+
+    @field_validator("contact_url")
+    @classmethod
+    def _check_contact(cls, value: str) -> str:
+        # It goes into the User-Agent header of every request.
+        if _CONTROL_RE.search(value) or len(value) > 300:
+            raise ValueError("a URL or e-mail address on one line (at most 300 characters)")
+        return value.strip()
 
     @field_validator("telegram_api_base")
     @classmethod
@@ -128,6 +191,11 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def allowed_networks(self) -> tuple[AllowedNetwork, ...]:
+        """FEED_ALLOWED_NETWORKS parsed (validated at start-up)."""
+        return tuple(AllowedNetwork.parse(n) for n in self.feed_allowed_networks)
+
+    @property
     def token(self) -> str:
         """The bot token; raises ConfigError with instructions when it is not set."""
         if self.bot_token is None:
@@ -141,10 +209,39 @@ class Settings(BaseSettings):
         return self.bot_token.get_secret_value()
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read settings from the environment (and .env); invalid values raise ConfigError."""
+def check_env_file(path: Path) -> None:
+    """Raise ConfigError if ``path`` exists but cannot be read as a .env file: not UTF-8, or a
+    line python-dotenv cannot parse (it would skip the line with a mere warning)."""
+    if not path.exists():
+        return
+    if not path.is_file():
+        raise ConfigError(f"{path}: expected a file of VARIABLE=value lines, found a directory")
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position "
+            f"{exc.start}); save it as UTF-8"
+        ) from None
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:
+            # Only the name: the value may be the token.
+            name = binding.original.string.strip().split("=", 1)[0].strip()[:40]
+            raise ConfigError(
+                f"{path}, line {binding.original.line}: cannot parse the line of {name!r}; "
+                "write VARIABLE=value (quotes must be closed)"
+            )
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the environment (and .env); invalid values raise ConfigError."""
+    env_file = overrides.get("_env_file", Settings.model_config.get("env_file"))
+    if isinstance(env_file, str | Path):
+        check_env_file(Path(env_file))
+    try:
+        return Settings(**overrides)
     except ValidationError as exc:
         lines = []
         for err in exc.errors():

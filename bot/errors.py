@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "NewsBotError", "NotFoundError", "UsageError"]
+__all__ = [
+    "ConfigError",
+    "NewsBotError",
+    "NotFoundError",
+    "ServiceUnavailableError",
+    "UsageError",
+]
 
 
 class NewsBotError(Exception):
@@ -19,3 +25,7 @@ class UsageError(NewsBotError):
 
 class NotFoundError(NewsBotError):
     """A requested row (feed, user, broadcast) does not exist."""
+
+
+class ServiceUnavailableError(NewsBotError):
+    """The database or Redis cannot be reached or used; the message says which and why."""

@@ -17,7 +17,7 @@ from datetime import UTC
 from aiogram import Bot, Dispatcher
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.app import build_dispatcher, create_bot, create_fsm_storage
+from bot.app import build_dispatcher, connect_fsm_storage, create_bot
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.delivery.sender import Sender, SenderConfig
@@ -36,6 +36,7 @@ from bot.services.broadcast_progress import progress_hook, update_broadcast_prog
 from bot.services.feed_health import notify_feed_health
 from bot.services.feeds import FeedService, fetch_policy
 from bot.storage import Database
+from bot.storage.database import open_database
 from bot.storage.retention import purge
 from digests.understanding import get_analyzer
 
@@ -46,8 +47,7 @@ log = logging.getLogger(__name__)
 
 async def prepare_database(settings: Settings, clock: Clock) -> Database:
     """Migrate, then make the feeds table match the feeds file."""
-    db = Database(settings.database_url)
-    await db.upgrade()
+    db = await open_database(settings.database_url)
     report = await FeedService(db, settings, clock).sync_file()
     log.info(
         "feeds file %s: %d feeds (%d added, %d updated, %d disabled)",
@@ -196,7 +196,12 @@ def _log_failure(task: asyncio.Task[None]) -> None:
 
 async def run_bot(settings: Settings, clock: Clock | None = None) -> None:
     clock = clock or SystemClock()
-    db = await prepare_database(settings, clock)
+    storage = await connect_fsm_storage(settings)  # a dead REDIS_URL stops us here
+    try:
+        db = await prepare_database(settings, clock)
+    except BaseException:
+        await storage.close()
+        raise
     bot = create_bot(settings)
     services = Services(settings, db, bot, clock)
     # /addfeed parses a candidate feed in the same worker pool, under the same budget.
@@ -204,7 +209,7 @@ async def run_bot(settings: Settings, clock: Clock | None = None) -> None:
         settings,
         db,
         clock=clock,
-        storage=create_fsm_storage(settings),
+        storage=storage,
         parse_workers=services.workers,
     )
 
@@ -227,5 +232,5 @@ async def run_bot(settings: Settings, clock: Clock | None = None) -> None:
         await bot.delete_webhook(drop_pending_updates=False)
         await dp.start_polling(bot)
     finally:
-        await bot.session.close()
+        await bot.session.close()  # the dispatcher closes the FSM storage itself
         await db.close()

@@ -29,6 +29,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 from yarl import URL
 
+from bot.feeds.addresses import AllowedNetwork, IPNetwork, is_address_allowed
 from bot.feeds.errors import (
     BlockedAddressError,
     BodyTooLargeError,
@@ -40,6 +41,7 @@ from bot.feeds.errors import (
 from bot.feeds.parse import text_encoding
 
 __all__ = [
+    "AllowedNetwork",
     "FetchPolicy",
     "FetchResult",
     "Fetcher",
@@ -48,7 +50,6 @@ __all__ = [
     "is_address_allowed",
 ]
 
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 _REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
 _CHUNK: Final = 64 * 1024
 _MAX_AGE_RE: Final = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?([0-9]{1,10})\b", re.IGNORECASE)
@@ -78,7 +79,8 @@ class FetchPolicy:
     max_interval: timedelta = timedelta(hours=6)
     max_backoff: timedelta = timedelta(hours=6)
     broken_after: timedelta = timedelta(hours=24)
-    allowed_networks: tuple[IPNetwork, ...] = field(default=())
+    # Private networks the operator allows (FEED_ALLOWED_NETWORKS), each optionally one port.
+    allowed_networks: tuple[AllowedNetwork | IPNetwork, ...] = field(default=())
 
     @property
     def user_agent_header(self) -> str:
@@ -105,20 +107,6 @@ class FetchResult:
         return self.status == 304
 
 
-def is_address_allowed(
-    addr: ipaddress.IPv4Address | ipaddress.IPv6Address, allowed: tuple[IPNetwork, ...] = ()
-) -> bool:
-    """True for globally routable addresses or addresses inside an operator allow-list."""
-    if isinstance(addr, ipaddress.IPv6Address):
-        mapped = addr.ipv4_mapped or addr.sixtofour
-        if mapped is not None:
-            addr = mapped
-    if any(addr.version == net.version and addr in net for net in allowed):
-        return True
-    # is_global excludes private, loopback, link-local, CGNAT, multicast, reserved, ...
-    return addr.is_global and not addr.is_multicast
-
-
 class GuardedResolver(AbstractResolver):
     """Resolver that drops addresses outside the public internet (or the allow-list).
 
@@ -126,7 +114,9 @@ class GuardedResolver(AbstractResolver):
     """
 
     def __init__(
-        self, allowed: tuple[IPNetwork, ...] = (), inner: AbstractResolver | None = None
+        self,
+        allowed: tuple[AllowedNetwork | IPNetwork, ...] = (),
+        inner: AbstractResolver | None = None,
     ) -> None:
         self._allowed = allowed
         self._inner = inner if inner is not None else DefaultResolver()
@@ -141,7 +131,7 @@ class GuardedResolver(AbstractResolver):
                 addr = ipaddress.ip_address(r["host"].split("%", 1)[0])
             except ValueError:
                 continue
-            if is_address_allowed(addr, self._allowed):
+            if is_address_allowed(addr, self._allowed, r["port"] or port):
                 good.append(r)
         if not good:
             shown = ", ".join(sorted({r["host"] for r in results})[:4])
@@ -291,7 +281,7 @@ class Fetcher:
             addr = ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
         except ValueError:
             return
-        if not is_address_allowed(addr, self.policy.allowed_networks):
+        if not is_address_allowed(addr, self.policy.allowed_networks, url.port):
             raise BlockedAddressError(f"address {host} is not public")
 
     async def fetch(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import tomllib
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -26,6 +26,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
+
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
 
 from bot.feeds.errors import SourcesError
 from digests.region import load_region
@@ -48,6 +51,10 @@ DEFAULT_POLL_INTERVAL: Final = timedelta(minutes=30)
 _MIN_POLL_MINUTES: Final = 1
 _MAX_POLL_MINUTES: Final = 7 * 24 * 60
 _KNOWN_KEYS: Final = frozenset({"name", "url", "binding", "language", "poll_interval_minutes"})
+# An OPML feed list is small and flat; these bound what a hostile file can cost.
+MAX_OPML_BYTES: Final = 5_000_000
+MAX_OPML_DEPTH: Final = 50
+MAX_OPML_OUTLINES: Final = 10_000
 
 
 class BindingKind(StrEnum):
@@ -245,11 +252,25 @@ def load_bundled_sources() -> list[FeedSource]:
 # --- OPML -----------------------------------------------------------------------------------
 
 
-def _iter_outlines(elem: ET.Element) -> Iterable[ET.Element]:
-    for child in elem:
-        if child.tag == "outline":
-            yield child
-            yield from _iter_outlines(child)
+def _iter_outlines(body: ET.Element, origin: str) -> Iterator[ET.Element]:
+    """Outlines in document order, without recursion; SourcesError beyond the bounds."""
+    stack: list[tuple[Iterator[ET.Element], int]] = [(iter(body), 1)]
+    seen = 0
+    while stack:
+        children, depth = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            continue
+        if child.tag != "outline":
+            continue
+        seen += 1
+        if seen > MAX_OPML_OUTLINES:
+            raise SourcesError(f"{origin}: more than {MAX_OPML_OUTLINES} outlines")
+        if depth > MAX_OPML_DEPTH:
+            raise SourcesError(f"{origin}: outlines nested deeper than {MAX_OPML_DEPTH} levels")
+        yield child
+        stack.append((iter(child), depth + 1))
 
 
 def import_opml(
@@ -261,14 +282,20 @@ def import_opml(
     it is an error (we would not know which part of the city the feed is about).
     """
     if isinstance(data, str):
-        data = data.encode("utf-8")
+        data = data.encode("utf-8", "replace")
     if not data.strip():
         return []
-    if b"<!ENTITY" in data:  # entity tricks have no place in a feed list
-        raise SourcesError(f"{origin}: OPML with entity declarations is not accepted")
+    if len(data) > MAX_OPML_BYTES:
+        raise SourcesError(f"{origin}: OPML larger than {MAX_OPML_BYTES} bytes")
     try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
+        # No DTD at all: entity tricks (billion laughs, external entities) have no place here.
+        root = SafeET.fromstring(data, forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise SourcesError(
+            f"{origin}: OPML with a DTD or entity declarations is not accepted "
+            f"({type(exc).__name__})"
+        ) from None
+    except (ET.ParseError, RecursionError, ValueError) as exc:
         raise SourcesError(f"{origin}: invalid OPML: {exc}") from None
     if root.tag != "opml":
         raise SourcesError(f"{origin}: expected an <opml> document, got <{root.tag}>")
@@ -277,7 +304,7 @@ def import_opml(
         raise SourcesError(f"{origin}: OPML has no <body>")
     sources: list[FeedSource] = []
     index = 0
-    for outline in _iter_outlines(body):
+    for outline in _iter_outlines(body, origin):
         url = outline.get("xmlUrl") or outline.get("xmlurl")
         if not url:
             continue

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from ipaddress import ip_network
 from urllib.parse import urlsplit
 
 from bot import __version__
@@ -50,7 +49,7 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
         user_agent=f"DistrictNewsBot/{__version__}",
         contact_url=settings.contact_url,
         broken_after=timedelta(hours=settings.feed_broken_after_hours),
-        allowed_networks=tuple(ip_network(n, strict=False) for n in settings.feed_allowed_networks),
+        allowed_networks=settings.allowed_networks,
     )
 
 

@@ -7,6 +7,8 @@ what one transaction covers.
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,11 +16,15 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.util import CommandError
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-__all__ = ["Database", "alembic_config", "in_metadata"]
+from bot.errors import ServiceUnavailableError
+
+__all__ = ["Database", "alembic_config", "describe_error", "in_metadata", "open_database"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Created by raw SQL in migration 0002 (full-text search), not described by the metadata.
@@ -79,6 +85,44 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line on why a database operation failed (the driver's words, not SQLAlchemy's)."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        exc = exc.orig
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+async def open_database(url: str, *, connect_timeout: float = 30.0) -> Database:
+    """A migrated :class:`Database`, or ServiceUnavailableError saying why it cannot be used:
+    unreachable server, missing database, a file that is not SQLite, an unknown revision."""
+    shown = make_url(url).render_as_string(hide_password=True)
+    try:
+        db = Database(url)
+    except OSError as exc:  # the SQLite file's folder cannot be created
+        raise ServiceUnavailableError(
+            f"cannot use the database {shown}: {describe_error(exc)}"
+        ) from None
+    try:
+        async with asyncio.timeout(connect_timeout):
+            async with db.engine.connect() as conn:
+                await conn.exec_driver_sql("SELECT 1")
+        await db.upgrade()
+    except TimeoutError:
+        await db.close()
+        raise ServiceUnavailableError(
+            f"cannot use the database {shown}: no answer within {connect_timeout:g} s"
+        ) from None
+    except (OSError, SQLAlchemyError, sqlite3.Error, CommandError) as exc:
+        await db.close()
+        raise ServiceUnavailableError(
+            f"cannot use the database {shown}: {describe_error(exc)}"
+        ) from None
+    return db
 
 
 def _run_upgrade(connection: Connection, revision: str) -> None:
