@@ -131,9 +131,14 @@ class Settings(BaseSettings):
                 "a SQLAlchemy URL starting with sqlite+aiosqlite:// or postgresql+asyncpg://"
             )
         try:
-            make_url(value)
+            url = make_url(value)
         except (ArgumentError, ValueError) as exc:
             raise ValueError(f"a valid SQLAlchemy URL ({exc})") from None
+        if url.get_backend_name() == "sqlite" and (url.host or url.username or url.password):
+            raise ValueError(
+                "a SQLite URL with a file path and no host: sqlite+aiosqlite:///relative.db "
+                "or sqlite+aiosqlite:////absolute/path.db"
+            )
         return value
 
     @field_validator("redis_url")
