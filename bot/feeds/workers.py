@@ -98,7 +98,10 @@ def _worker_main(conn: Connection, initializer: Callable[[], object] | None) -> 
             initializer()
         except Exception:
             log.exception("worker initializer failed; the worker serves anyway")
-    conn.send(("ready", os.getpid()))
+    try:
+        conn.send(("ready", os.getpid()))
+    except OSError:  # the pool closed while we started
+        return
     while True:
         try:
             message = conn.recv()
@@ -116,9 +119,14 @@ def _worker_main(conn: Connection, initializer: Callable[[], object] | None) -> 
         except BaseException as exc:
             reply = ("error", _portable(exc))
         try:
-            conn.send(reply)
-        except Exception as exc:  # an unpicklable result
-            conn.send(("error", RuntimeError(f"cannot return the result: {exc}")))
+            try:
+                conn.send(reply)
+            except OSError:
+                raise
+            except Exception as exc:  # an unpicklable result
+                conn.send(("error", RuntimeError(f"cannot return the result: {exc}")))
+        except OSError:  # the parent is gone or gave up on this call
+            return
         if fatal:
             return
 
@@ -149,7 +157,12 @@ class _Worker:
         return self.process.pid
 
     async def start(self, within: float) -> None:
-        await asyncio.to_thread(self.process.start)
+        starting = asyncio.ensure_future(asyncio.to_thread(self.process.start))
+        try:
+            await asyncio.shield(starting)
+        except asyncio.CancelledError:
+            await starting  # let it finish, so that kill() can stop the process
+            raise
         if self._child is not None:
             self._child.close()  # ours is only the parent end
             self._child = None
