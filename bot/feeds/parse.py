@@ -49,7 +49,7 @@ _NOT_CHARSETS = frozenset(
 # feedparser's cost grows with the number of elements (about 5 µs each, more when nested in
 # a title): 19 MB of "<b>" takes minutes. Real feeds have a few thousand; this refuses the
 # pathological ones before parsing. Escaped markup ("&lt;b&gt;") is parsed again as HTML.
-MAX_MARKUP: Final = 250_000
+MAX_MARKUP: Final = 100_000
 # feedparser looks for an e-mail address in author fields with a regex that is quadratic in
 # the length of a run of name characters (20,000 of them take seconds): their text is cut.
 _AUTHOR_TAG_RE = re.compile(
