@@ -2,9 +2,9 @@
 
     .venv/bin/python -m bench.digests [--users N] [--stories N] [--sample N] [--seed N]
 
-Prints the time and peak traced memory of :func:`digests.build.build_many`, the number of
+Prints the time and peak traced memory of :func:`digests.composition.build_many`, the number of
 distinct requests, the time to render each distinct digest once, and an estimate of building
-per user one by one (a sample timed with :func:`digests.build.build_digest` over all
+per user one by one (a sample timed with :func:`digests.composition.build_digest` over all
 candidates, extrapolated linearly to every user; the sample's digests are also compared with
 the shared ones). The peak memory comes from a second, traced run of ``build_many``.
 """
@@ -20,10 +20,15 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from digests.build import DigestRequest, StoryCandidate, build_digest, build_many
+from digests.composition import (
+    DigestRequest,
+    StoryCandidate,
+    build_digest,
+    build_many,
+    render_digest,
+)
 from digests.region import Region, load_region
-from digests.render import render_digest
-from digests.topics import TOPICS
+from digests.understanding import TOPICS
 
 NOW = datetime(2024, 11, 21, 6, 0, tzinfo=UTC)
 

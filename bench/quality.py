@@ -11,9 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digests.stories import StoryIndex
-from digests.understanding import Analyzer, Understanding, get_analyzer
-from tests.digests.devset import DEVSET_PATH, DevArticle, load_devset
+from digests.understanding import Analyzer, StoryIndex, Understanding, get_analyzer
+from tests.digests.understanding.devset import DEVSET_PATH, DevArticle, load_devset
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from sqlalchemy import event, func, insert, select
 from bot.scheduling.digest_tick import run_digest_tick
 from bot.storage import Database, schema
 from digests.region import load_region
-from digests.topics import TOPICS
+from digests.understanding import TOPICS
 
 MORNING = datetime(2026, 11, 21, 5, 0, tzinfo=UTC)  # 08:00 in Moscow
 

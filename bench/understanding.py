@@ -20,7 +20,7 @@ def _pool() -> tuple[list[str], list[str]]:
     """Sentences and words of the devset: realistic vocabulary and sentence shapes."""
     from razdel import sentenize
 
-    from tests.digests.devset import load_devset
+    from tests.digests.understanding.devset import load_devset
 
     sentences: list[str] = []
     for a in load_devset():
@@ -82,9 +82,8 @@ def main() -> None:
 
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.process_time()
-    from digests.morph import Morph
-    from digests.stories import StoryIndex
-    from digests.understanding import Analyzer
+    from digests.understanding import Analyzer, StoryIndex
+    from digests.understanding.morph import Morph
 
     t1 = time.process_time()
     analyzer = Analyzer()
@@ -146,9 +145,9 @@ def main() -> None:
     )
 
     # Per-stage split on a sample, to show where the time goes.
-    from digests.morph import fold_text, tokenize
-    from digests.stories import story_features
-    from digests.summary import clean_text, lead
+    from digests.understanding import story_features
+    from digests.understanding.morph import fold_text, tokenize
+    from digests.understanding.summary import clean_text, lead
 
     sample = articles[:1000]
     stages: dict[str, float] = {}

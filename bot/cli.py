@@ -49,10 +49,9 @@ from bot.services.subscriptions import Subscriptions
 from bot.storage import Database
 from bot.storage.articles import exported_articles
 from bot.storage.database import describe_error, open_database
+from digests.composition import html_to_text
 from digests.region import load_region
-from digests.render import html_to_text
-from digests.topics import TOPICS
-from digests.understanding import Analyzer, get_analyzer
+from digests.understanding import TOPICS, Analyzer, get_analyzer
 
 __all__ = ["main"]
 

@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
-from digests.names import Place
+from digests.understanding import Place
 
 __all__ = [
     "Flow",

@@ -12,8 +12,8 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Telegram
 from aiogram.utils.i18n import gettext as _
 
 from bot.services.accounts import User
-from digests.names import Place
 from digests.region import Region
+from digests.understanding import Place
 
 __all__ = [
     "has_user",

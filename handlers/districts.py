@@ -10,8 +10,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.services.accounts import User
 from bot.services.subscriptions import SubscriptionService, is_subscribed
-from digests.names import Place, resolve
 from digests.region import Region
+from digests.understanding import Place, resolve
 from handlers.callbacks import Flow, PickAction, PickCb, PlaceKind, SubAction, SubCb, SubReply
 from handlers.common import has_user, place_name, render, send, stale
 from handlers.views import (

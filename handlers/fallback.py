@@ -13,8 +13,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.services.accounts import User
-from digests.names import resolve
 from digests.region import Region
+from digests.understanding import resolve
 from handlers.callbacks import PlaceKind, SubAction, SubCb
 from handlers.common import has_user, place_name, stale
 

@@ -17,7 +17,7 @@ from babel.dates import format_date
 from bot.services.accounts import User
 from bot.services.digests import DigestService
 from bot.services.search import PAGE_SIZE, SearchResults, SearchService
-from digests.render import safe_href, trim_text
+from digests.composition import safe_href, trim_text
 from handlers.common import has_user, stale
 from handlers.common import render as show
 

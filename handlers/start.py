@@ -15,8 +15,8 @@ from aiogram.utils.i18n import gettext as _
 from bot.services.accounts import AccountService, User
 from bot.services.preferences import Change, PreferenceService
 from bot.services.subscriptions import Subscriptions, SubscriptionService
-from digests.names import Place
 from digests.region import Region, fold
+from digests.understanding import Place
 from handlers.callbacks import Flow, SetupAction, SetupCb
 from handlers.common import has_user, place_name, render, send, stale
 from handlers.views import (

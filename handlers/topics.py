@@ -9,7 +9,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.services.accounts import User
 from bot.services.subscriptions import SubscriptionService
-from digests.topics import TOPIC_NAMES
+from digests.understanding import TOPIC_NAMES
 from handlers.callbacks import Flow, TopicAction, TopicCb
 from handlers.common import has_user, render, send, stale
 from handlers.views import time_view, topics_text, topics_view

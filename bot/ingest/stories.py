@@ -15,8 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage import Database
 from bot.storage import articles as repo
-from digests.stories import StoryFeatures, StoryIndex
-from digests.understanding import Understanding
+from digests.understanding import StoryFeatures, StoryIndex, Understanding
 
 __all__ = ["NewArticle", "StoryAssigner"]
 

@@ -1,7 +1,7 @@
 """The digest tick: due users → digests → outbox, and their next delivery time, in one go.
 
 Users with the same subscriptions, language and period share one built and rendered digest
-(:func:`digests.build.build_many`), so a tick costs a handful of queries however many users
+(:func:`digests.composition.build_many`), so a tick costs a handful of queries however many users
 are due. A user's period ends at their *scheduled* time, not at the moment the tick ran, so
 everyone scheduled for 08:00 shares the same period. After downtime a user gets one catch-up
 digest covering the whole gap: the next time is computed from now.
@@ -22,7 +22,7 @@ from bot.storage import outbox as outbox_repo
 from bot.storage import users as users_repo
 from bot.storage.stories import load_candidates
 from bot.storage.users import User
-from digests.build import Digest, DigestRequest, build_many, should_send
+from digests.composition import Digest, DigestRequest, build_many, should_send
 from digests.region import load_region
 
 __all__ = ["TickReport", "message_payload", "run_digest_tick", "run_instant_alerts"]

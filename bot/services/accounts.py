@@ -14,7 +14,7 @@ from bot.i18n import language_for
 from bot.storage import Database
 from bot.storage import users as repo
 from bot.storage.users import Subscriptions, User
-from digests.names import Place
+from digests.understanding import Place
 
 __all__ = ["AccountService", "Profile", "Started", "User"]
 

@@ -18,10 +18,16 @@ from bot.storage import Database
 from bot.storage import users as users_repo
 from bot.storage.stories import load_candidates
 from bot.storage.users import Subscriptions, User
-from digests.build import Digest, DigestRequest, StoryCandidate, build_digest
+from digests.composition import (
+    Digest,
+    DigestRequest,
+    StoryCandidate,
+    build_digest,
+    render_digest,
+    render_empty,
+)
 from digests.region import load_region
-from digests.render import render_digest, render_empty
-from digests.topics import TOPIC_NAMES
+from digests.understanding import TOPIC_NAMES
 
 __all__ = [
     "MAX_LOOKBACK",

@@ -11,8 +11,7 @@ from bot.clock import Clock
 from bot.storage import Database
 from bot.storage import users as repo
 from bot.storage.users import Subscriptions, User
-from digests.names import Place
-from digests.topics import TOPICS
+from digests.understanding import TOPICS, Place
 
 __all__ = [
     "SubscriptionChange",

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage import schema as s
-from digests.build import StoryCandidate
+from digests.composition import StoryCandidate
 
 __all__ = ["load_candidates"]
 

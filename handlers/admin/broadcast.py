@@ -23,9 +23,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.clock import Clock
 from bot.services.accounts import User
 from bot.services.broadcasts import Audience, BroadcastService, send_preview
-from digests.names import resolve
 from digests.region import Region
-from digests.topics import TOPIC_NAMES, TOPICS
+from digests.understanding import TOPIC_NAMES, TOPICS, resolve
 from handlers.admin.broadcast_views import (
     audience_keyboard,
     audience_label,

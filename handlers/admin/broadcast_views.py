@@ -11,7 +11,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.services.broadcasts import Audience
 from digests.region import Region
-from digests.topics import TOPIC_NAMES
+from digests.understanding import TOPIC_NAMES
 from handlers.admin.callbacks import BroadcastStep, BroadcastStepCb
 
 __all__ = [

@@ -13,7 +13,7 @@ from babel.dates import format_datetime
 from bot.services.accounts import User
 from bot.services.subscriptions import Subscriptions
 from digests.region import Region, fold
-from digests.topics import TOPIC_NAMES, TOPICS
+from digests.understanding import TOPIC_NAMES, TOPICS
 from handlers.callbacks import Flow
 
 __all__ = [

@@ -7,7 +7,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.services.subscriptions import Subscriptions
-from digests.topics import TOPIC_NAMES, TOPICS
+from digests.understanding import TOPIC_NAMES, TOPICS
 from handlers.callbacks import Flow, TopicAction, TopicCb
 from handlers.views.text import OFF, ON, View, flow_done
 

@@ -12,7 +12,7 @@ from aiogram.filters.callback_data import CallbackData
 
 from bot.services.broadcast_progress import BroadcastCb
 from digests.region import load_region
-from digests.topics import TOPICS
+from digests.understanding import TOPICS
 from handlers.admin.callbacks import AdminCb, BroadcastStepCb, FeedCb
 from handlers.callbacks import PickCb, PrivacyCb, SetCb, SetupCb, SubCb, TopicCb
 from handlers.reading import SearchPage

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from digests.topics import TOPICS
+from digests.understanding import TOPICS
 from tests.handlers.conftest import Harness, button_texts
 
 

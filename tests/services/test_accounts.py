@@ -8,7 +8,7 @@ from bot.services import ServiceSet
 from bot.services.preferences import Change
 from bot.storage import Database
 from bot.storage import users as users_repo
-from digests.names import Place
+from digests.understanding import Place
 from tests.services.conftest import services_for
 
 

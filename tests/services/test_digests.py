@@ -9,7 +9,7 @@ from bot.config import Settings
 from bot.services.subscriptions import Subscriptions
 from bot.storage import Database
 from bot.storage import users as users_repo
-from digests.names import Place
+from digests.understanding import Place
 from tests.seed import store_articles
 from tests.services.conftest import services_for
 

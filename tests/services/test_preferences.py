@@ -6,7 +6,7 @@ import pytest
 
 from bot.services import ServiceSet
 from bot.services.preferences import Change
-from digests.names import Place
+from digests.understanding import Place
 
 
 async def test_a_change_touches_only_what_it_names_and_reschedules(

@@ -6,7 +6,7 @@ from bot.services import ServiceSet
 from bot.services.privacy import account_stamp
 from bot.storage import Database, outbox
 from bot.storage import schema as s
-from digests.names import Place
+from digests.understanding import Place
 
 
 async def test_stored_data_is_the_user_and_their_subscriptions(services: ServiceSet) -> None:

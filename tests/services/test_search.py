@@ -6,7 +6,7 @@ from bot.clock import FixedClock
 from bot.config import Settings
 from bot.services.search import PAGE_SIZE
 from bot.storage import Database
-from digests.names import Place
+from digests.understanding import Place
 from tests.seed import store_articles
 from tests.services.conftest import services_for
 

@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from bot.services import ServiceSet
 from bot.services.subscriptions import toggle_topic
-from digests.names import Place
-from digests.topics import TOPICS
+from digests.understanding import TOPICS, Place
 
 KHAMOVNIKI = Place("district", "khamovniki")
 TSAO = Place("okrug", "tsao")

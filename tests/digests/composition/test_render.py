@@ -15,9 +15,8 @@ from babel.messages.extract import extract_from_file
 from babel.messages.mofile import write_mo
 from babel.support import Translations
 
-from digests.build import Digest, DigestItem, DigestRequest, Section, StoryCandidate
-from digests.region import Region, load_region
-from digests.render import (
+from digests.composition.build import Digest, DigestItem, DigestRequest, Section, StoryCandidate
+from digests.composition.render import (
     MAX_MESSAGE_LENGTH,
     render_digest,
     render_empty,
@@ -25,11 +24,13 @@ from digests.render import (
     trim_text,
     visible_length,
 )
+from digests.region import Region, load_region
 
 END = datetime(2024, 11, 21, 6, 0, tzinfo=UTC)  # 09:00 in Moscow
 START = END - timedelta(days=1)
 
-# The proposed Russian catalog for every msgid of digests/render.py (3 plural forms for ru).
+# The proposed Russian catalog for every msgid of digests/composition/render.py
+# (3 plural forms for ru).
 RU: dict[str | tuple[str, str], str | tuple[str, str, str]] = {
     "{district} district news · {date}": "Новости района {district} · {date}",
     "{okrug} news · {date}": "Новости {okrug} · {date}",
@@ -56,7 +57,7 @@ RU: dict[str | tuple[str, str], str | tuple[str, str, str]] = {
         "Районы: /districts · темы: /topics · настройки: /settings"
     ),
     "Nothing new since your last digest.": "Со времени прошлой сводки ничего нового.",
-    # Topic labels come from digests/topics.py; two are enough here.
+    # Topic labels come from digests/understanding/topics.py; two are enough here.
     "Transport": "Транспорт",
     "Housing": "ЖКХ",
 }
@@ -80,7 +81,7 @@ def region() -> Region:
 
 
 def test_catalog_covers_every_msgid() -> None:
-    source = Path(__file__).parents[2] / "digests" / "render.py"
+    source = Path(__file__).parents[3] / "digests" / "composition" / "render.py"
     found = {message for _, message, _, _ in extract_from_file("python", source)}
     assert found, "nothing extracted: msgids must stay visible to pybabel"
     assert found <= set(RU)

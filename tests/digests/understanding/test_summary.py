@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from digests.summary import clean_text, lead
+from digests.understanding.summary import clean_text, lead
 
 
 def test_dateline_is_removed() -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from digests.morph import fold_text, get_morph, tokenize
-from digests.stories import StoryFeatures
-from digests.understanding import Analyzer, get_analyzer, lemmas_for_search
+from digests.understanding.analyzer import Analyzer, get_analyzer, lemmas_for_search
+from digests.understanding.morph import fold_text, get_morph, tokenize
+from digests.understanding.stories import StoryFeatures
 
 
 def test_analyzer_is_a_singleton() -> None:

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import compress
 
-from digests.morph import Morph, Tokens, fold_text, tokenize
 from digests.region import Region
+from digests.understanding.morph import Morph, Tokens, fold_text, tokenize
 
 __all__ = [
     "DistrictResult",
@@ -442,7 +442,7 @@ class DistrictTagger:
         folded: str | None = None,
         want_evidence: bool = False,
     ) -> DistrictResult:
-        """Tag one document. ``tokens`` (from :func:`digests.morph.tokenize` over
+        """Tag one document. ``tokens`` (from :func:`digests.understanding.morph.tokenize` over
         ``fold_text(text)``) can be passed when the caller already has them."""
         if folded is None:
             folded = fold_text(text)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from digests.understanding import Analyzer, get_analyzer
+from digests.understanding.analyzer import Analyzer, get_analyzer
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ MIN_TOPIC_F1 = 0.85
 MIN_STORY_PRECISION = 0.98
 MIN_STORY_RECALL = 0.90
 
-DEVSET_PATH = Path(__file__).resolve().parent.parent / "data" / "devset.jsonl"
+DEVSET_PATH = Path(__file__).resolve().parents[2] / "data" / "devset.jsonl"
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from digests.stories import StoryFeatures, StoryIndex, story_features
-from digests.understanding import Analyzer
+from digests.understanding.analyzer import Analyzer
+from digests.understanding.stories import StoryFeatures, StoryIndex, story_features
 
 T0 = datetime.fromisoformat("2025-11-10T10:00:00+03:00")
 
@@ -150,7 +150,7 @@ def test_empty_text_never_matches() -> None:
 
 
 def test_settlements_round_trip_and_old_layout() -> None:
-    from digests.stories import StoryFeatures, story_features
+    from digests.understanding.stories import StoryFeatures, story_features
 
     words = ["в", "поселение", "роговский", "отремонтировать", "6", "километр", "дорога"]
     f = story_features(words, districts=["voronovo"], settlements=["rogovskoe"], length=10)
@@ -165,7 +165,7 @@ def test_settlements_round_trip_and_old_layout() -> None:
 def test_template_texts_about_two_settlements_of_one_district_are_two_stories() -> None:
     from datetime import datetime
 
-    from digests.stories import StoryIndex, story_features
+    from digests.understanding.stories import StoryIndex, story_features
 
     body = ("в поселение отремонтировать 6 километр дорога деревня тротуар освещение " * 8).split()
     a = story_features(body, districts=["voronovo"], settlements=["voronovskoe"])

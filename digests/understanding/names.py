@@ -4,7 +4,7 @@ and okrugs (pure; no I/O besides the lazily loaded pymorphy3 dictionaries).
 The steps, first hit wins:
 
 1. exact lookup of the whole text (Russian or English name, abbreviation, slug);
-2. generated case forms of every name (``digests.districts.word_forms``), hyphenated parts
+2. generated case forms of every name (``word_forms`` of the gazetteer), hyphenated parts
    declined together or only the last one, and inverted word orders («Бутово Южное»);
 3. pymorphy3 lemmas of the query compared with lemmas of the names («Новых Черёмушках»);
 4. one distinctive word of a longer name («Бутово» → Северное / Южное Бутово: ambiguous);
@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
 
-from digests.districts import word_forms
 from digests.region import Region, fold
+from digests.understanding.districts import word_forms
 
 __all__ = ["Place", "PlaceKind", "Resolution", "resolve"]
 
@@ -214,7 +214,7 @@ def _index(region: Region) -> _Index:
 def _lemma(word: str) -> str:
     if not _is_russian(word):
         return word
-    from digests.morph import get_morph  # lazy: pymorphy3 loads its dictionaries once
+    from digests.understanding.morph import get_morph  # lazy: pymorphy3 loads its dictionaries once
 
     return get_morph().lemma(word)
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digests.build import (
+from digests.composition.build import (
     Digest,
     DigestRequest,
     Section,

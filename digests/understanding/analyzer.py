@@ -10,12 +10,12 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from digests.districts import DistrictResult, DistrictTagger, Evidence
-from digests.morph import Morph, fold_text, get_morph, tokenize
 from digests.region import Region, load_region
-from digests.stories import StoryFeatures, story_features
-from digests.summary import clean_text, lead
-from digests.topics import TopicClassifier, TopicResult
+from digests.understanding.districts import DistrictResult, DistrictTagger, Evidence
+from digests.understanding.morph import Morph, fold_text, get_morph, tokenize
+from digests.understanding.stories import StoryFeatures, story_features
+from digests.understanding.summary import clean_text, lead
+from digests.understanding.topics import TopicClassifier, TopicResult
 
 __all__ = [
     "Analyzer",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bench.quality import Report, evaluate
-from digests.understanding import Analyzer
-from tests.digests.devset import (
+from digests.understanding.analyzer import Analyzer
+from tests.digests.understanding.devset import (
     MIN_DISTRICT_PRECISION,
     MIN_DISTRICT_RECALL,
     MIN_STORY_PRECISION,

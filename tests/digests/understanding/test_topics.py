@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from digests.i18n import N_
-from digests.topics import TOPIC_NAMES, TOPICS
-from digests.understanding import Analyzer
+from digests.understanding.analyzer import Analyzer
+from digests.understanding.topics import TOPIC_NAMES, TOPICS
 
 
 def topics(analyzer: Analyzer, title: str, text: str) -> tuple[str, ...]:

@@ -1,0 +1,36 @@
+"""Composing digests: which stories a subscriber gets (:mod:`.build`) and how they look in
+Telegram (:mod:`.render`). Pure: the caller loads candidates and delivers the result."""
+
+from digests.composition.build import (
+    Digest,
+    DigestItem,
+    DigestRequest,
+    Section,
+    StoryCandidate,
+    build_digest,
+    build_many,
+    should_send,
+)
+from digests.composition.render import (
+    html_to_text,
+    render_digest,
+    render_empty,
+    safe_href,
+    trim_text,
+)
+
+__all__ = [
+    "Digest",
+    "DigestItem",
+    "DigestRequest",
+    "Section",
+    "StoryCandidate",
+    "build_digest",
+    "build_many",
+    "html_to_text",
+    "render_digest",
+    "render_empty",
+    "safe_href",
+    "should_send",
+    "trim_text",
+]

@@ -1,0 +1,49 @@
+"""Understanding one article: which places it is about, its topics, a short lead, and the
+features that tell whether it is a copy of a story already seen.
+
+:class:`Analyzer` (:func:`get_analyzer` for the process-wide one) is the entry point; the
+:class:`StoryIndex` groups copies of one story; :func:`resolve` reads a place name a user
+typed. The modules behind them: :mod:`.morph` (tokens and lemmas), :mod:`.districts`
+(places in a text), :mod:`.names` (typed names), :mod:`.topics`, :mod:`.summary`,
+:mod:`.stories`, :mod:`.analyzer` (the facade).
+"""
+
+from digests.understanding.analyzer import (
+    Analyzer,
+    Explanation,
+    Understanding,
+    explain,
+    get_analyzer,
+    lemmas_for_search,
+    understand,
+)
+from digests.understanding.names import Place, PlaceKind, Resolution, resolve
+from digests.understanding.stories import (
+    StoryFeatures,
+    StoryIndex,
+    StoryMatch,
+    StoryUpdate,
+    story_features,
+)
+from digests.understanding.topics import TOPIC_NAMES, TOPICS
+
+__all__ = [
+    "TOPICS",
+    "TOPIC_NAMES",
+    "Analyzer",
+    "Explanation",
+    "Place",
+    "PlaceKind",
+    "Resolution",
+    "StoryFeatures",
+    "StoryIndex",
+    "StoryMatch",
+    "StoryUpdate",
+    "Understanding",
+    "explain",
+    "get_analyzer",
+    "lemmas_for_search",
+    "resolve",
+    "story_features",
+    "understand",
+]
