@@ -3,9 +3,9 @@ features that tell whether it is a copy of a story already seen.
 
 :class:`Analyzer` (:func:`get_analyzer` for the process-wide one) is the entry point; the
 :class:`StoryIndex` groups copies of one story; :func:`resolve` reads a place name a user
-typed. The modules behind them: :mod:`.morph` (tokens and lemmas), :mod:`.districts`
-(places in a text), :mod:`.names` (typed names), :mod:`.topics`, :mod:`.summary`,
-:mod:`.stories`, :mod:`.analyzer` (the facade).
+typed. Behind them: :mod:`.morph` (tokens and lemmas), :mod:`.places` (districts and okrugs
+in a text, typed names), :mod:`.topics`, :mod:`.summary`, :mod:`.stories` (copies of one
+story) and :mod:`.analyzer` (the facade).
 """
 
 from digests.understanding.analyzer import (
@@ -17,7 +17,7 @@ from digests.understanding.analyzer import (
     lemmas_for_search,
     understand,
 )
-from digests.understanding.names import Place, PlaceKind, Resolution, resolve
+from digests.understanding.places import Place, PlaceKind, Resolution, resolve
 from digests.understanding.stories import (
     StoryFeatures,
     StoryIndex,

@@ -11,8 +11,8 @@ import threading
 from dataclasses import dataclass
 
 from digests.region import Region, load_region
-from digests.understanding.districts import DistrictResult, DistrictTagger, Evidence
 from digests.understanding.morph import Morph, fold_text, get_morph, tokenize
+from digests.understanding.places import DistrictResult, DistrictTagger, Evidence
 from digests.understanding.stories import StoryFeatures, story_features
 from digests.understanding.summary import clean_text, lead
 from digests.understanding.topics import TopicClassifier, TopicResult

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from digests.understanding.analyzer import Analyzer
-from digests.understanding.districts import word_forms
+from digests.understanding.places.gazetteer import word_forms
 
 
 def tag(analyzer: Analyzer, text: str, title: str = "") -> tuple[set[str], set[str]]:

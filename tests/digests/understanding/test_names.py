@@ -1,11 +1,11 @@
-"""digests.understanding.names.resolve: each tricky way people type a district or okrug."""
+"""digests.understanding.places.names.resolve: each tricky way people type a district or okrug."""
 
 from __future__ import annotations
 
 import pytest
 
 from digests.region import Region, load_region
-from digests.understanding.names import Place, Resolution, resolve
+from digests.understanding.places.names import Place, Resolution, resolve
 
 
 @pytest.fixture(scope="module")

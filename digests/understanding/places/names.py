@@ -26,7 +26,7 @@ from functools import cache
 from typing import Literal
 
 from digests.region import Region, fold
-from digests.understanding.districts import word_forms
+from digests.understanding.places.gazetteer import word_forms
 
 __all__ = ["Place", "PlaceKind", "Resolution", "resolve"]
 
