@@ -147,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     rng = random.Random(args.seed)
-    region = load_region()
+    region = load_region("moscow")
     weights = _district_weights(region, rng)
     stories = make_stories(args.stories, region, weights, rng)
     t0 = time.perf_counter()

@@ -98,7 +98,7 @@ class TextPool:
             titles.append(row["title"])
             for para in row["text"].split("\n"):
                 sentences += [s.strip() for s in _SENTENCE_END.split(para) if len(s.strip()) > 20]
-        names = tuple(d.name("ru") for d in load_region().districts)
+        names = tuple(d.name("ru") for d in load_region("moscow").districts)
         return cls(tuple(sentences), tuple(titles), names)
 
 
@@ -506,10 +506,10 @@ def _understand_choice(args: argparse.Namespace) -> tuple[Understand | None, dic
         from bot.ingest import understand_article
         from digests.understanding import get_analyzer
 
-        return partial(understand_article, get_analyzer()), {}
-    from bot.ingest import understand_default
+        return partial(understand_article, get_analyzer("moscow")), {}
+    from bot.ingest import understand_in_worker
 
-    return understand_default, {"understand_in_executor": True}
+    return partial(understand_in_worker, "moscow"), {"understand_in_executor": True}
 
 
 async def run_once(args: argparse.Namespace) -> RunResult:

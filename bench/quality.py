@@ -86,7 +86,7 @@ def pairwise(gold: Sequence[str], pred: Sequence[int]) -> PR:
 
 
 def evaluate(articles: Sequence[DevArticle], analyzer: Analyzer | None = None) -> Report:
-    an = analyzer if analyzer is not None else get_analyzer()
+    an = analyzer if analyzer is not None else get_analyzer("moscow")
     results = [an.understand(a.title, a.text) for a in articles]
     pred_d = [frozenset(u.districts) for u in results]
     pred_o = [frozenset(u.okrugs) for u in results]

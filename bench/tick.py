@@ -28,7 +28,7 @@ MORNING = datetime(2026, 11, 21, 5, 0, tzinfo=UTC)  # 08:00 in Moscow
 
 
 async def seed(db: Database, users: int, stories: int, rng: random.Random) -> None:
-    region = load_region()
+    region = load_region("moscow")
     districts = [d.slug for d in region.districts]
     popular = districts[:30]
     stored = MORNING - timedelta(hours=12)
@@ -122,7 +122,7 @@ async def main(users: int, stories: int, url: str | None) -> None:
         ticks = due = built = queued = 0
         now = MORNING
         while True:
-            report = await run_digest_tick(db, now)
+            report = await run_digest_tick(db, now, region=load_region("moscow"))
             if not report.due:
                 break
             ticks += 1

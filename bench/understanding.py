@@ -82,11 +82,12 @@ def main() -> None:
 
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.process_time()
+    from digests.region import load_region
     from digests.understanding import Analyzer, StoryIndex
     from digests.understanding.morph import Morph
 
     t1 = time.process_time()
-    analyzer = Analyzer()
+    analyzer = Analyzer(load_region("moscow"))
     t2 = time.process_time()
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(
@@ -94,7 +95,7 @@ def main() -> None:
         f"max RSS +{(rss1 - rss0) / 1024:.1f} MiB"
     )
     tracemalloc.start()  # a second analyzer, traced: its own memory without import noise
-    Analyzer(morph=Morph())
+    Analyzer(load_region("moscow"), morph=Morph())
     current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     print(
@@ -145,7 +146,6 @@ def main() -> None:
     )
 
     # Per-stage split on a sample, to show where the time goes.
-    from digests.understanding import story_features
     from digests.understanding.morph import fold_text, tokenize
     from digests.understanding.summary import clean_text, lead
 
@@ -166,7 +166,7 @@ def main() -> None:
     it = iter(lem * 2)
     timed("topics", lambda _t, _x: analyzer.topics.classify([], next(it)))
     it2 = iter(lem * 2)
-    timed("minhash", lambda _t, _x: story_features(next(it2)))
+    timed("minhash", lambda _t, _x: analyzer.stories.features(next(it2)))
     timed("summary", lambda t, x: lead(x, t))
     print("  stages (µs/article): " + ", ".join(f"{k} {v:.0f}" for k, v in stages.items()))
 

@@ -95,7 +95,7 @@ def build_dispatcher(
     from handlers import root_router
 
     clock = clock or SystemClock()
-    region = load_region()
+    region = load_region(settings.region)
     services = ServiceSet.create(db, settings, clock, region, parse_workers=parse_workers)
     dp = Dispatcher(
         storage=storage or MemoryStorage(),

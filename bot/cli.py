@@ -17,10 +17,11 @@ from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.clock import SystemClock
+from bot.clock import FixedClock, SystemClock
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, NewsBotError, UsageError
 from bot.feeds.errors import SourcesError
@@ -50,7 +51,7 @@ from bot.storage import Database
 from bot.storage.articles import exported_articles
 from bot.storage.database import describe_error, open_database
 from digests.composition import html_to_text
-from digests.region import load_region
+from digests.region import Region, load_region
 from digests.understanding import TOPICS, Analyzer, get_analyzer
 
 __all__ = ["main"]
@@ -81,7 +82,7 @@ async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings, out: Text
 
 async def cmd_feeds_list(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     db = await _open_db(settings)
-    feeds = FeedService(db, settings, SystemClock())
+    feeds = FeedService(db, settings, SystemClock(), load_region(settings.region))
     await feeds.sync_file()
     statuses = await feeds.statuses()
     await db.close()
@@ -106,21 +107,31 @@ async def cmd_feeds_import(args: argparse.Namespace, settings: Settings, out: Te
         data = path.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
-    sources = load_sources(path) if path.suffix == ".toml" else import_opml(data, str(path))
+    region = load_region(settings.region)
+    sources = (
+        load_sources(path, region)
+        if path.suffix == ".toml"
+        else import_opml(data, str(path), region=region)
+    )
     db = await _open_db(settings)
-    imported = await FeedService(db, settings, SystemClock()).import_sources(sources, "cli")
+    imported = await FeedService(db, settings, SystemClock(), region).import_sources(sources, "cli")
     await db.close()
     print(f"imported {imported} feeds", file=out)
     return 0
 
 
 async def cmd_feeds_export(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    region = load_region(settings.region)
     db = await _open_db(settings)
-    feeds = FeedService(db, settings, SystemClock())
+    feeds = FeedService(db, settings, SystemClock(), region)
     await feeds.sync_file()
     sources = await feeds.enabled_sources()
     await db.close()
-    out.write(export_opml(sources) if args.format == "opml" else sources_to_toml(sources))
+    out.write(
+        export_opml(sources, title=f"{region.name_en} district news feeds")
+        if args.format == "opml"
+        else sources_to_toml(sources)
+    )
     return 0
 
 
@@ -142,8 +153,7 @@ def parse_duration(text: str) -> timedelta:
     return per_unit * int(digits)
 
 
-def _binding(args: argparse.Namespace) -> Binding:
-    region = load_region()
+def _binding(args: argparse.Namespace, region: Region) -> Binding:
     if args.okrug:
         okrug = region.find_okrug(args.okrug)
         if okrug is None:
@@ -161,16 +171,23 @@ def _binding(args: argparse.Namespace) -> Binding:
 
 async def cmd_ingest(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     """Fetch each SOURCE once (URL or local file) and store new articles."""
-    binding = _binding(args)
+    region = load_region(settings.region)
+    binding = _binding(args, region)
     db = await _open_db(settings)
     now = SystemClock().now()
-    analyzer = get_analyzer()
+    analyzer = get_analyzer(settings.region)
     store = DatabaseFeedStore(db, StoryAssigner())
-    feeds = FeedService(db, settings, SystemClock())
+    # Feeds are registered at the run's instant, so that they are due at it.
+    feeds = FeedService(db, settings, FixedClock(now), region)
     async with db.transaction() as conn:
         await store.assigner.warm(conn, now)
     fetcher = Fetcher(fetch_policy(settings))
-    poller = Poller(store, fetcher, understand=lambda a: understand_article(analyzer, a))
+    poller = Poller(
+        store,
+        fetcher,
+        understand=lambda a: understand_article(analyzer, a),
+        local_tz=ZoneInfo(region.timezone),
+    )
     totals = {"new": 0, "updated": 0, "skipped": 0, "failed": 0}
     try:
         for source in args.sources:
@@ -231,7 +248,7 @@ async def cmd_export(args: argparse.Namespace, settings: Settings, out: TextIO) 
     """One JSON object per stored article (JSON Lines)."""
     since = SystemClock().now() - parse_duration(args.since) if args.since else None
     db = await _open_db(settings)
-    region = load_region()
+    region = load_region(settings.region)
     async with db.transaction() as conn:
         async for article in exported_articles(conn, since):
             record = {
@@ -260,7 +277,7 @@ async def cmd_export(args: argparse.Namespace, settings: Settings, out: TextIO) 
 
 async def cmd_digest(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     """The digest a subscriber with these settings would get now, printed."""
-    region = load_region()
+    region = load_region(settings.region)
     districts, okrugs = set(), set()
     for name in args.district or ():
         district = region.find_district(name)
@@ -279,7 +296,7 @@ async def cmd_digest(args: argparse.Namespace, settings: Settings, out: TextIO) 
     since = parse_duration(args.since)
     db = await _open_db(settings)
     try:
-        ready = await DigestService(db, settings, SystemClock()).preview(
+        ready = await DigestService(db, settings, SystemClock(), region).preview(
             subs, args.lang, since, settings.default_timezone
         )
     finally:
@@ -319,7 +336,7 @@ async def cmd_tag(args: argparse.Namespace, settings: Settings, out: TextIO) -> 
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or exc
         raise UsageError(f"cannot read {args.file}: {reason}") from None
-    analyzer = get_analyzer()
+    analyzer = get_analyzer(settings.region)
     if args.explain:
         out.write(analyzer.explain(args.title, text).render() + "\n")
         return 0
@@ -346,7 +363,8 @@ async def cmd_stats(args: argparse.Namespace, settings: Settings, out: TextIO) -
     db = await _open_db(settings)
     stats = await StatsService(db, SystemClock()).collect()
     await db.close()
-    out.write(format_stats(stats, translator(args.lang), args.lang) + "\n")
+    region = load_region(settings.region)
+    out.write(format_stats(stats, translator(args.lang), args.lang, region=region) + "\n")
     return 0
 
 

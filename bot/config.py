@@ -15,13 +15,14 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv.parser import parse_stream
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.errors import ConfigError
 from bot.feeds.addresses import AllowedNetwork, is_non_public_network
+from digests.region import RegionError, load_region
 
 __all__ = ["BUNDLED_FEEDS_FILE", "MAX_TELEGRAM_ID", "Settings", "check_env_file", "load_settings"]
 
@@ -51,8 +52,9 @@ class Settings(BaseSettings):
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     telegram_api_base: str | None = None
     feeds_file: Path = BUNDLED_FEEDS_FILE
+    region: str = "moscow"  # a bundled city or a folder with region.json (digests/region.py)
     default_language: Literal["ru", "en"] = "ru"
-    default_timezone: str = "Europe/Moscow"
+    default_timezone: str = Field(default="", validate_default=True)  # "": the region's zone
     default_digest_time: time = time(8, 0)
     poll_interval: int = Field(default=300, ge=60, le=86_400)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
@@ -171,6 +173,23 @@ class Settings(BaseSettings):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("an http(s) URL of a Bot API server, e.g. http://127.0.0.1:8081")
         return value or None
+
+    @field_validator("region")
+    @classmethod
+    def _check_region(cls, value: str) -> str:
+        try:
+            load_region(value)
+        except RegionError as exc:
+            raise ValueError(f"a bundled city or a folder with region.json: {exc}") from None
+        return value
+
+    @field_validator("default_timezone", mode="before")
+    @classmethod
+    def _region_timezone(cls, value: object, info: ValidationInfo) -> object:
+        if value not in (None, ""):
+            return value
+        # An invalid REGION is reported on its own; no second error about the zone.
+        return load_region(info.data["region"]).timezone if "region" in info.data else "UTC"
 
     @field_validator("default_timezone")
     @classmethod

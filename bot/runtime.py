@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import gc
 import logging
 from datetime import UTC
+from functools import partial
+from zoneinfo import ZoneInfo
 
 from aiogram import Bot, Dispatcher
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -28,7 +29,7 @@ from bot.ingest import (
     DatabaseFeedStore,
     StoryAssigner,
     tag_pending,
-    understand_default,
+    understand_in_worker,
 )
 from bot.scheduling.digest_tick import run_digest_tick, run_instant_alerts
 from bot.services.admins import AdminService
@@ -38,6 +39,7 @@ from bot.services.feeds import FeedService, fetch_policy
 from bot.storage import Database
 from bot.storage.database import open_database
 from bot.storage.retention import purge
+from digests.region import load_region
 from digests.understanding import get_analyzer
 
 __all__ = ["Services", "prepare_database", "run_bot"]
@@ -48,7 +50,7 @@ log = logging.getLogger(__name__)
 async def prepare_database(settings: Settings, clock: Clock) -> Database:
     """Migrate, then make the feeds table match the feeds file."""
     db = await open_database(settings.database_url)
-    report = await FeedService(db, settings, clock).sync_file()
+    report = await FeedService(db, settings, clock, load_region(settings.region)).sync_file()
     log.info(
         "feeds file %s: %d feeds (%d added, %d updated, %d disabled)",
         settings.feeds_file,
@@ -68,7 +70,8 @@ class Services:
         self.db = db
         self.bot = bot
         self.clock = clock
-        self.analyzer = get_analyzer()
+        self.region = load_region(settings.region)
+        self.analyzer = get_analyzer(settings.region)
         self.store = DatabaseFeedStore(db, StoryAssigner())
         self.fetcher = Fetcher(fetch_policy(settings))
         # Parsing and understanding in worker processes keep feedparser's and the analyzer's
@@ -77,16 +80,17 @@ class Services:
         self.workers = WorkerPool(
             settings.parse_workers,
             Budget(settings.feed_parse_timeout, settings.feed_parse_memory_mb * MIB),
-            initializer=functools.partial(warm_worker, understand_default),
+            initializer=partial(warm_worker, partial(understand_in_worker, settings.region)),
         )
         self.poller = Poller(
             self.store,
             self.fetcher,
-            understand=understand_default,
+            understand=partial(understand_in_worker, settings.region),
             executor=self.workers,
             parse_concurrency=settings.parse_workers,  # one stuck feed holds up one worker only
             clock=clock.now,
             understand_in_executor=True,
+            local_tz=ZoneInfo(self.region.timezone),
         )
         self.sender = Sender(
             db,
@@ -166,7 +170,9 @@ class Services:
         now = self.clock.now()
         await tag_pending(self.db, self.analyzer, self.store.assigner, now)
         self.store.assigner.index.prune(now)
-        alerts = await run_instant_alerts(self.db, now, cap=self.settings.digest_cap)
+        alerts = await run_instant_alerts(
+            self.db, now, region=self.region, cap=self.settings.digest_cap
+        )
         if alerts.messages_queued:
             self.sender.wake()
         new = sum(r.new for r in reports)
@@ -174,7 +180,9 @@ class Services:
         await notify_feed_health(self.bot, self.db, self.clock, self.settings.admin_ids)
 
     async def digest_tick(self) -> None:
-        report = await run_digest_tick(self.db, self.clock.now(), cap=self.settings.digest_cap)
+        report = await run_digest_tick(
+            self.db, self.clock.now(), region=self.region, cap=self.settings.digest_cap
+        )
         if report.messages_queued:
             self.sender.wake()
 

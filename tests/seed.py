@@ -46,7 +46,7 @@ async def store_articles(
             author=None,
             content_hash=f"h{n}",
         )
-        records.append(ArticleRecord(article, get_analyzer().understand(title, text)))
+        records.append(ArticleRecord(article, get_analyzer("moscow").understand(title, text)))
     await store.upsert_articles(feed.id, records, now - timedelta(hours=1))
 
 

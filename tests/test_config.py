@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import time
 from pathlib import Path
 
@@ -21,6 +22,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "TELEGRAM_API_BASE",
         "FEEDS_FILE",
         "LOG_LEVEL",
+        "REGION",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env
@@ -34,6 +36,32 @@ def test_defaults() -> None:
     assert settings.default_digest_time == time(8, 0)
     assert settings.feeds_file == BUNDLED_FEEDS_FILE
     assert settings.bot_token is None
+    assert settings.region == "moscow"
+
+
+def test_the_region_gives_the_default_time_zone(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    folder = tmp_path / "town"
+    folder.mkdir()
+    city = {"slug": "town", "name_ru": "Город", "name_en": "Town", "timezone": "Asia/Omsk"}
+    region = {"city": city, "okrugs": [], "districts": []}
+    (folder / "region.json").write_text(json.dumps(region), "utf-8")
+    monkeypatch.setenv("REGION", str(folder))
+    settings = load_settings()
+    assert (settings.region, settings.default_timezone) == (str(folder), "Asia/Omsk")
+    monkeypatch.setenv("DEFAULT_TIMEZONE", "Europe/Kaliningrad")
+    assert load_settings().default_timezone == "Europe/Kaliningrad"
+
+
+def test_an_unknown_region_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REGION", "atlantis")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert str(info.value).splitlines()[1:] == [
+        "  REGION: expected a bundled city or a folder with region.json: "
+        "no region 'atlantis' (bundled: moscow)"
+    ]
 
 
 def test_values_from_environment_and_dotenv(

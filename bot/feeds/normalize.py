@@ -5,11 +5,10 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from email.utils import parsedate_to_datetime
 from typing import Final
 from urllib.parse import urljoin, urlsplit, urlunsplit
-from zoneinfo import ZoneInfo
 
 from bot.feeds.clean import clean_html, clean_title
 from bot.feeds.parse import RawEntry
@@ -35,7 +34,6 @@ MAX_URL_CHARS: Final = 2_000
 _MAX_SHORT_CHARS: Final = 200  # author, category
 # Identities are indexed: a longer guid or URL is represented by its hash.
 _MAX_IDENTITY_CHARS: Final = 500
-MOSCOW: Final = ZoneInfo("Europe/Moscow")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _TRACKING_EXACT = frozenset({"yclid", "fbclid", "gclid", "_openstat", "from", "ref"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -120,12 +118,10 @@ def article_identity(guid: str | None, url: str | None, title: str, date_raw: st
     return "hash:" + _sha(title, date_raw or "")[:40]
 
 
-def parse_date(
-    raw: str | None, fallback: datetime | None, tz: ZoneInfo = MOSCOW
-) -> datetime | None:
+def parse_date(raw: str | None, fallback: datetime | None, tz: tzinfo) -> datetime | None:
     """Parse an RSS (RFC 822) or Atom (ISO 8601) date to aware UTC.
 
-    A date without a zone is taken in ``tz`` (Moscow papers write local time);
+    A date without a zone is taken in ``tz`` (city papers write local time: the region's zone);
     ``fallback`` (feedparser's own parse, already UTC) is used when our parse fails. A date
     before :data:`EARLIEST_DATE` or with a zone offset beyond ±14 hours is no date at all.
     """
@@ -172,9 +168,14 @@ def _title_from_text(text: str) -> str:
 
 
 def normalize_entry(
-    entry: RawEntry, *, fetched_at: datetime, base_url: str | None = None
+    entry: RawEntry,
+    *,
+    fetched_at: datetime,
+    base_url: str | None = None,
+    local_tz: tzinfo = UTC,
 ) -> NormalizedArticle | None:
-    """Turn a parsed entry into an article; None if it has nothing to show (no title/text/link)."""
+    """Turn a parsed entry into an article; None if it has nothing to show (no title/text/link).
+    A date without a zone is in ``local_tz`` (the region's time zone)."""
     cleaned = clean_html(entry.html)
     title = _cut(clean_title(entry.title), MAX_TITLE_CHARS)
     text = _cut(cleaned.text, MAX_TEXT_CHARS)
@@ -183,7 +184,7 @@ def normalize_entry(
         title = _title_from_text(text)
     if not title and not text and not link:
         return None
-    published = parse_date(entry.date_raw, entry.date_parsed) or fetched_at
+    published = parse_date(entry.date_raw, entry.date_parsed, local_tz) or fetched_at
     if published > fetched_at + MAX_CLOCK_SKEW:
         published = fetched_at  # a date in the future would pin the item to the top forever
     image = entry.image_url or cleaned.image_url

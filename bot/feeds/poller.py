@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Protocol
 
@@ -159,17 +159,24 @@ class IngestedFeed:
 
 
 def ingest_body(
-    body: bytes, charset: str | None, base_url: str, fetched_at: datetime
+    body: bytes,
+    charset: str | None,
+    base_url: str,
+    fetched_at: datetime,
+    local_tz: tzinfo = UTC,
 ) -> IngestedFeed:
-    """Parse and normalize one feed body. CPU-bound and picklable: runs in a worker thread or
-    process. Raises ParseError only."""
+    """Parse and normalize one feed body; dates without a zone are in ``local_tz`` (the
+    region's). CPU-bound and picklable: runs in a worker thread or process. Raises ParseError
+    only."""
     parsed = parse_feed_bytes(body, charset)
     articles: list[NormalizedArticle] = []
     seen: set[str] = set()
     skipped = 0
     for entry in parsed.entries:
         try:
-            article = normalize_entry(entry, fetched_at=fetched_at, base_url=base_url)
+            article = normalize_entry(
+                entry, fetched_at=fetched_at, base_url=base_url, local_tz=local_tz
+            )
         except Exception:  # one odd entry must not lose the rest
             log.debug("cannot normalize an entry of %s", base_url, exc_info=True)
             article = None
@@ -230,6 +237,8 @@ class Poller:
     that keeps its CPU work (and the GIL) out of the event loop's process entirely, but then
     ``understand`` and its results must be picklable (a module-level function, or a
     ``functools.partial`` of one, that builds its heavy state lazily once per worker).
+
+    ``local_tz``: the zone of feed dates written without one (the region's time zone).
     """
 
     def __init__(
@@ -243,6 +252,7 @@ class Poller:
         parse_concurrency: int = 1,
         clock: Callable[[], datetime] | None = None,
         understand_in_executor: bool = False,
+        local_tz: tzinfo = UTC,
     ) -> None:
         self._store = store
         self._fetcher = fetcher
@@ -261,6 +271,7 @@ class Poller:
             parse_concurrency if understand_in_executor else 1
         )
         self._clock = clock or (lambda: datetime.now(UTC))
+        self._local_tz = local_tz
 
     async def warm_up(self) -> None:
         """Parse a tiny feed in the executor once: starts worker processes and triggers
@@ -304,7 +315,13 @@ class Poller:
 
         async with self._parse_slots:
             ingested = await self._runner.run(
-                ingest_body, result.body, result.charset, result.url, now, what="parsing"
+                ingest_body,
+                result.body,
+                result.charset,
+                result.url,
+                now,
+                self._local_tz,
+                what="parsing",
             )
         articles = ingested.articles
         known = await self._store.article_hashes(feed.feed_id, [a.identity for a in articles])

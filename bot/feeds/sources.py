@@ -31,7 +31,7 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from bot.feeds.errors import SourcesError
-from digests.region import load_region
+from digests.region import Region, fold, load_region
 
 __all__ = [
     "DEFAULT_POLL_INTERVAL",
@@ -86,8 +86,9 @@ class FeedSource:
     poll_interval: timedelta = DEFAULT_POLL_INTERVAL
 
 
-def parse_binding(text: str) -> Binding:
-    """Resolve "city", an okrug or a district (slug, abbreviation or name; ё/case-insensitive).
+def parse_binding(text: str, region: Region) -> Binding:
+    """Resolve "city", an okrug or a district of ``region`` (slug, abbreviation or name;
+    ё/case-insensitive), or the city's own name.
 
     Raises ValueError with the reason.
     """
@@ -95,7 +96,6 @@ def parse_binding(text: str) -> Binding:
     if not raw:
         raise ValueError("empty binding")
     kind, sep, rest = raw.partition(":")
-    region = load_region()
     if sep and kind.strip().lower() in ("okrug", "district", "city"):
         k = kind.strip().lower()
         value = rest.strip()
@@ -112,7 +112,7 @@ def parse_binding(text: str) -> Binding:
         if district is None:
             raise ValueError(f"unknown district {value!r}")
         return Binding(BindingKind.DISTRICT, district.slug)
-    if raw.lower() in ("city", "moscow", "москва"):
+    if fold(raw) in ("city", region.slug, fold(region.name_ru), fold(region.name_en)):
         return CITY
     okrug = region.find_okrug(raw)
     district = region.find_district(raw)
@@ -125,7 +125,7 @@ def parse_binding(text: str) -> Binding:
         return Binding(BindingKind.OKRUG, okrug.slug)
     if district is not None:
         return Binding(BindingKind.DISTRICT, district.slug)
-    raise ValueError(f"{raw!r} is not 'city', a Moscow okrug or a district")
+    raise ValueError(f"{raw!r} is not 'city', a {region.name_en} okrug or a district")
 
 
 def _check_url(url: str) -> str:
@@ -136,7 +136,7 @@ def _check_url(url: str) -> str:
     return url
 
 
-def _source_from_fields(fields: dict[str, Any], where: str) -> FeedSource:
+def _source_from_fields(fields: dict[str, Any], where: str, region: Region) -> FeedSource:
     def fail(field: str, expected: str) -> SourcesError:
         return SourcesError(f"{where}: field {field!r}: expected {expected}")
 
@@ -163,7 +163,7 @@ def _source_from_fields(fields: dict[str, Any], where: str) -> FeedSource:
             + ("" if binding_raw is not None else " (missing)"),
         )
     try:
-        binding = parse_binding(binding_raw)
+        binding = parse_binding(binding_raw, region)
     except ValueError as exc:
         raise fail("binding", f"'city', an okrug or a district ({exc})") from None
     name = fields.get("name", "")
@@ -203,8 +203,9 @@ def _check_duplicates(sources: Sequence[FeedSource], origin: str) -> None:
         seen[key] = i
 
 
-def parse_sources_toml(text: str, origin: str = "<string>") -> list[FeedSource]:
-    """Parse a feed list in TOML. Empty text means no feeds. Raises SourcesError."""
+def parse_sources_toml(text: str, origin: str = "<string>", *, region: Region) -> list[FeedSource]:
+    """Parse a feed list in TOML (bindings in ``region``). Empty text means no feeds. Raises
+    SourcesError."""
     if not text.strip():
         return []
     try:
@@ -222,31 +223,32 @@ def parse_sources_toml(text: str, origin: str = "<string>") -> list[FeedSource]:
         where = f"{origin}: feed[{i}]"
         if not isinstance(entry, dict):
             raise SourcesError(f"{where}: expected a table")
-        sources.append(_source_from_fields(entry, where))
+        sources.append(_source_from_fields(entry, where, region))
     _check_duplicates(sources, origin)
     return sources
 
 
-def load_sources(path: str | Path) -> list[FeedSource]:
-    """Load the operator's feed file (``FEEDS_FILE``): TOML, or OPML if it ends in .opml/.xml."""
+def load_sources(path: str | Path, region: Region) -> list[FeedSource]:
+    """Load the operator's feed file (``FEEDS_FILE``): TOML, or OPML if it ends in .opml/.xml;
+    bindings are okrugs and districts of ``region``."""
     p = Path(path)
     try:
         data = p.read_bytes()
     except OSError as exc:
         raise SourcesError(f"{p}: cannot read feed list: {exc.strerror or exc}") from None
     if p.suffix.lower() in (".opml", ".xml"):
-        return import_opml(data, origin=str(p))
+        return import_opml(data, origin=str(p), region=region)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SourcesError(f"{p}: not UTF-8 ({exc})") from None
-    return parse_sources_toml(text, origin=str(p))
+    return parse_sources_toml(text, origin=str(p), region=region)
 
 
 def load_bundled_sources() -> list[FeedSource]:
     """The Moscow feed list shipped with the bot (bot/feeds/moscow.toml)."""
     text = resources.files("bot.feeds").joinpath("moscow.toml").read_text("utf-8")
-    return parse_sources_toml(text, origin="bot/feeds/moscow.toml")
+    return parse_sources_toml(text, origin="bot/feeds/moscow.toml", region=load_region("moscow"))
 
 
 # --- OPML -----------------------------------------------------------------------------------
@@ -274,7 +276,11 @@ def _iter_outlines(body: ET.Element, origin: str) -> Iterator[ET.Element]:
 
 
 def import_opml(
-    data: bytes | str, origin: str = "<opml>", default_binding: Binding | None = None
+    data: bytes | str,
+    origin: str = "<opml>",
+    default_binding: Binding | None = None,
+    *,
+    region: Region,
 ) -> list[FeedSource]:
     """Read feeds from OPML; outlines without ``xmlUrl`` (folders) are skipped.
 
@@ -330,12 +336,12 @@ def import_opml(
                 fields["poll_interval_minutes"] = int(interval)
             except ValueError:
                 fields["poll_interval_minutes"] = interval
-        sources.append(_source_from_fields(fields, where))
+        sources.append(_source_from_fields(fields, where, region))
     _check_duplicates(sources, origin)
     return sources
 
 
-def export_opml(sources: Sequence[FeedSource], title: str = "Moscow district news feeds") -> str:
+def export_opml(sources: Sequence[FeedSource], title: str = "District news feeds") -> str:
     """OPML 2.0 with one ``type="rss"`` outline per feed, plus ``binding`` and the interval."""
     root = ET.Element("opml", version="2.0")
     head = ET.SubElement(root, "head")

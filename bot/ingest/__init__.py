@@ -12,7 +12,7 @@ grouped into stories here.
 
 from bot.ingest.store import DatabaseFeedStore, ingest_file
 from bot.ingest.stories import NewArticle, StoryAssigner
-from bot.ingest.understanding import tag_pending, understand_article, understand_default
+from bot.ingest.understanding import tag_pending, understand_article, understand_in_worker
 
 __all__ = [
     "DatabaseFeedStore",
@@ -21,5 +21,5 @@ __all__ = [
     "ingest_file",
     "tag_pending",
     "understand_article",
-    "understand_default",
+    "understand_in_worker",
 ]

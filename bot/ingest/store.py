@@ -10,6 +10,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -168,7 +169,8 @@ async def ingest_file(
     """Store the articles of a feed saved on disk, as if just fetched (``newsbot ingest FILE``)."""
     body = await asyncio.to_thread(path.read_bytes)
     try:
-        ingested = await asyncio.to_thread(ingest_body, body, None, path.as_uri(), now)
+        local_tz = ZoneInfo(analyzer.region.timezone)
+        ingested = await asyncio.to_thread(ingest_body, body, None, path.as_uri(), now, local_tz)
     except FeedError as exc:
         return PollReport(feed_id, path.as_uri(), PollStatus.ERROR, error=str(exc))
     known = await store.article_hashes(feed_id, [a.identity for a in ingested.articles])

@@ -12,7 +12,7 @@ from bot.storage import Database
 from bot.storage import articles as repo
 from digests.understanding import Analyzer, Understanding, get_analyzer
 
-__all__ = ["tag_pending", "understand_article", "understand_default"]
+__all__ = ["tag_pending", "understand_article", "understand_in_worker"]
 
 
 async def tag_pending(
@@ -42,7 +42,8 @@ def understand_article(analyzer: Analyzer, article: NormalizedArticle) -> Unders
     return analyzer.understand(article.title, article.text)
 
 
-def understand_default(article: NormalizedArticle) -> Understanding:
-    """The poller's ``understand`` for worker processes: picklable (module-level), and the
-    analyzer is the worker's own, created on first use (:func:`get_analyzer`)."""
-    return get_analyzer().understand(article.title, article.text)
+def understand_in_worker(city: str, article: NormalizedArticle) -> Understanding:
+    """The poller's ``understand`` for worker processes, as ``partial(understand_in_worker,
+    city)``: picklable, and the analyzer of the region is the worker's own, created on first
+    use (:func:`get_analyzer`)."""
+    return get_analyzer(city).understand(article.title, article.text)

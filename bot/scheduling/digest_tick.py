@@ -23,7 +23,7 @@ from bot.storage import users as users_repo
 from bot.storage.stories import load_candidates
 from bot.storage.users import User
 from digests.composition import Digest, DigestRequest, build_many, should_send
-from digests.region import load_region
+from digests.region import Region
 
 __all__ = ["TickReport", "message_payload", "run_digest_tick", "run_instant_alerts"]
 
@@ -74,6 +74,7 @@ async def _queue(
     now: datetime,
     *,
     cap: int,
+    region: Region,
 ) -> tuple[int, int, int]:
     """Build, render and queue digests for ``plans`` of (user, request, kind)."""
     if not plans:
@@ -81,7 +82,7 @@ async def _queue(
     start = min(p[1].period_start for p in plans)
     end = max(p[1].period_end for p in plans)
     candidates = await load_candidates(conn, start, end)
-    built = build_many([p[1] for p in plans], candidates, load_region())
+    built = build_many([p[1] for p in plans], candidates, region)
     rendered: dict[tuple[DigestRequest, str], list[str]] = {}
     messages: list[outbox_repo.OutboxMessage] = []
     sent: list[sent_digests.SentDigest] = []
@@ -94,9 +95,9 @@ async def _queue(
         key = (request, user.timezone)
         if key not in rendered:
             rendered[key] = (
-                render(digest, user.timezone, request.period_end)
+                render(digest, user.timezone, request.period_end, region=region)
                 if not digest.is_empty
-                else [render_nothing_new(request, user.timezone, request.period_end)]
+                else [render_nothing_new(request, user.timezone, request.period_end, region=region)]
             )
         parts = rendered[key]
         for n, text in enumerate(parts, start=1):
@@ -126,7 +127,7 @@ async def _queue(
 
 
 async def run_digest_tick(
-    db: Database, now: datetime, *, limit: int = 20_000, cap: int = 12
+    db: Database, now: datetime, *, region: Region, limit: int = 20_000, cap: int = 12
 ) -> TickReport:
     """Queue the digests of every user whose delivery time has come (daily and weekly)."""
     async with db.transaction() as conn:
@@ -140,7 +141,7 @@ async def run_digest_tick(
             request = digest_request(subs[user.id], user.language, start, end, cap=cap)
             if not subs[user.id].is_empty:
                 plans.append((user, request, user.mode))
-        built, queued, skipped = await _queue(conn, plans, now, cap=cap)
+        built, queued, skipped = await _queue(conn, plans, now, cap=cap, region=region)
         await users_repo.advance_deliveries(
             conn,
             [
@@ -163,7 +164,9 @@ async def run_digest_tick(
     return report
 
 
-async def run_instant_alerts(db: Database, now: datetime, *, cap: int = 12) -> TickReport:
+async def run_instant_alerts(
+    db: Database, now: datetime, *, region: Region, cap: int = 12
+) -> TickReport:
     """After a poll cycle: one message per instant-mode user with the new matching stories."""
     async with db.transaction() as conn:
         users = await users_repo.instant_users(conn)
@@ -177,6 +180,6 @@ async def run_instant_alerts(db: Database, now: datetime, *, cap: int = 12) -> T
             start = user.last_digest_at or now - DAILY_LOOKBACK
             request = digest_request(subs[user.id], user.language, start, now, cap=cap)
             plans.append((user, request, "instant"))
-        built, queued, skipped = await _queue(conn, plans, now, cap=cap)
+        built, queued, skipped = await _queue(conn, plans, now, cap=cap, region=region)
         await users_repo.mark_alerted(conn, [u.id for u in users], now)
     return TickReport(len(users), built, queued, skipped)

@@ -26,7 +26,7 @@ from digests.composition import (
     render_digest,
     render_empty,
 )
-from digests.region import load_region
+from digests.region import Region
 from digests.understanding import TOPIC_NAMES
 
 __all__ = [
@@ -57,21 +57,23 @@ def digest_request(
     )
 
 
-def render(digest: Digest, timezone: str, now: datetime) -> list[str]:
+def render(digest: Digest, timezone: str, now: datetime, *, region: Region) -> list[str]:
     """Telegram-HTML parts, each within Telegram's 4096-character limit."""
     return render_digest(
         digest,
         translator(digest.request.language),
-        load_region(),
+        region,
         TOPIC_NAMES,
         now=now,
         tz=ZoneInfo(timezone),
     )
 
 
-def render_nothing_new(request: DigestRequest, timezone: str, now: datetime) -> str:
+def render_nothing_new(
+    request: DigestRequest, timezone: str, now: datetime, *, region: Region
+) -> str:
     return render_empty(
-        request, translator(request.language), load_region(), now=now, tz=ZoneInfo(timezone)
+        request, translator(request.language), region, now=now, tz=ZoneInfo(timezone)
     )
 
 
@@ -85,10 +87,11 @@ class ReadyDigest:
 
 
 class DigestService:
-    def __init__(self, db: Database, settings: Settings, clock: Clock) -> None:
+    def __init__(self, db: Database, settings: Settings, clock: Clock, region: Region) -> None:
         self.db = db
         self.settings = settings
         self.clock = clock
+        self.region = region
 
     async def on_demand(self, user: User) -> ReadyDigest | None:
         """/digest: what is new since the user's last digest (at most a week); None when
@@ -113,14 +116,18 @@ class DigestService:
             candidates = await load_candidates(conn, request.period_start, now)
         return self._ready(request, candidates, timezone, now)
 
-    @staticmethod
     def _ready(
-        request: DigestRequest, candidates: list[StoryCandidate], timezone: str, now: datetime
+        self,
+        request: DigestRequest,
+        candidates: list[StoryCandidate],
+        timezone: str,
+        now: datetime,
     ) -> ReadyDigest:
-        digest = build_digest(request, candidates, load_region())
+        region = self.region
+        digest = build_digest(request, candidates, region)
         messages = (
-            [render_nothing_new(request, timezone, now)]
+            [render_nothing_new(request, timezone, now, region=region)]
             if digest.is_empty
-            else render(digest, timezone, now)
+            else render(digest, timezone, now, region=region)
         )
         return ReadyDigest(request, digest, messages)

@@ -26,6 +26,7 @@ from bot.storage import Database
 from bot.storage import admin as admin_repo
 from bot.storage import feeds as repo
 from bot.storage.feeds import Feed, Origin, SyncReport
+from digests.region import Region
 
 __all__ = [
     "AddedFeed",
@@ -141,11 +142,13 @@ class FeedService:
         db: Database,
         settings: Settings,
         clock: Clock,
+        region: Region,
         parse_workers: CpuRunner | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
         self.clock = clock
+        self.region = region  # feed bindings name its okrugs and districts
         self.parse_workers = parse_workers  # None: a thread, without the budget
 
     async def statuses(self) -> list[FeedStatus]:
@@ -209,7 +212,7 @@ class FeedService:
 
     async def sync_file(self) -> SyncReport:
         """Make the feeds from the feeds file (``FEEDS_FILE``) match it."""
-        sources = load_sources(self.settings.feeds_file)
+        sources = load_sources(self.settings.feeds_file, self.region)
         async with self.db.transaction() as conn:
             return await repo.sync_sources(conn, sources, self.clock.now())
 

@@ -12,7 +12,7 @@ from bot.storage import users as users_repo
 from bot.storage.search import SearchHit, search_stories
 from bot.storage.users import Subscriptions
 from digests.region import Region
-from digests.understanding import get_analyzer
+from digests.understanding import lemmas_for_search
 
 __all__ = ["PAGE_SIZE", "SEARCH_WINDOW", "SearchHit", "SearchResults", "SearchService"]
 
@@ -56,7 +56,7 @@ class SearchService:
     ) -> SearchResults:
         """Stories of the last week containing ``words``; in the resident's districts unless
         ``everywhere`` (or they follow none)."""
-        terms = get_analyzer().lemmas_for_search(words).split()
+        terms = lemmas_for_search(words).split()
         async with self.db.transaction() as conn:
             subs = await users_repo.get_subscriptions(conn, user_id)
             everywhere = everywhere or subs.is_empty

@@ -8,7 +8,7 @@ from bot.storage import Database
 from bot.storage import admin as repo
 from bot.storage.admin import Stats
 from digests.i18n import Translator
-from digests.region import load_region
+from digests.region import Region
 
 __all__ = ["Stats", "StatsService", "format_stats"]
 
@@ -31,10 +31,9 @@ class StatsService:
         return stats
 
 
-def format_stats(stats: Stats, t: Translator, lang: str = "ru") -> str:
+def format_stats(stats: Stats, t: Translator, lang: str = "ru", *, region: Region) -> str:
     """/stats and ``newsbot stats`` as plain text (no HTML tags; escape-free)."""
     _ = t.gettext
-    region = load_region()
     lines = [
         _("📊 Statistics"),
         "",

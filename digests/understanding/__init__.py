@@ -12,10 +12,8 @@ from digests.understanding.analyzer import (
     Analyzer,
     Explanation,
     Understanding,
-    explain,
     get_analyzer,
     lemmas_for_search,
-    understand,
 )
 from digests.understanding.places import Place, PlaceKind, Resolution, resolve
 from digests.understanding.stories import (
@@ -40,10 +38,8 @@ __all__ = [
     "StoryMatch",
     "StoryUpdate",
     "Understanding",
-    "explain",
     "get_analyzer",
     "lemmas_for_search",
     "resolve",
     "story_features",
-    "understand",
 ]

@@ -1,19 +1,21 @@
 """One call that turns an article into everything the bot needs to know about it.
 
-``understand(title, text)`` is pure and CPU-bound: callers in an event loop run it in a worker
-thread. The :class:`Analyzer` holds the expensive parts (pymorphy3, the gazetteer, the
-lexicon) and is created once per process (:func:`get_analyzer`) or injected.
+``Analyzer.understand(title, text)`` is pure and CPU-bound: callers in an event loop run it in
+a worker thread or process. The :class:`Analyzer` of a region holds the expensive parts
+(pymorphy3, the gazetteer, the lexicon) and is created once per process and region
+(:func:`get_analyzer`) or injected.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 from digests.region import Region, load_region
 from digests.understanding.morph import Morph, fold_text, get_morph, tokenize
 from digests.understanding.places import DistrictResult, DistrictTagger, Evidence
-from digests.understanding.stories import StoryFeatures, story_features
+from digests.understanding.stories import StoryFeatures, StoryVocabulary
 from digests.understanding.summary import clean_text, lead
 from digests.understanding.topics import TopicClassifier, TopicResult
 
@@ -21,10 +23,8 @@ __all__ = [
     "Analyzer",
     "Explanation",
     "Understanding",
-    "explain",
     "get_analyzer",
     "lemmas_for_search",
-    "understand",
 ]
 
 
@@ -75,11 +75,12 @@ class Explanation:
 
 
 class Analyzer:
-    def __init__(self, region: Region | None = None, morph: Morph | None = None) -> None:
-        self.region = region if region is not None else load_region()
+    def __init__(self, region: Region, morph: Morph | None = None) -> None:
+        self.region = region
         self.morph = morph if morph is not None else get_morph()
-        self.districts = DistrictTagger(self.region, self.morph)
+        self.districts = DistrictTagger(region, self.morph)
         self.topics = TopicClassifier(lemmatize=self.morph.lemma)
+        self.stories = StoryVocabulary(region.names.generic_words)
 
     def _analyse(
         self, title: str, text: str, *, want_evidence: bool
@@ -94,7 +95,7 @@ class Analyzer:
         split = len(tokenize(fold_text(title))) if title else 0
         places = self.districts.tag(full, tokens, folded=folded, want_evidence=want_evidence)
         topics = self.topics.classify(lemmas[:split], lemmas[split:], explain=want_evidence)
-        features = story_features(
+        features = self.stories.features(
             lemmas[split:],
             districts=places.districts,
             settlements=places.settlements,
@@ -121,30 +122,29 @@ class Analyzer:
 
     def lemmas_for_search(self, text: str) -> str:
         """Space-joined lemmas («школы» → «школа»), for indexing and for search queries."""
-        return " ".join(self.morph.lemmas(tokenize(fold_text(text)).words))
+        return _lemmas(self.morph, text)
 
 
-_analyzer: Analyzer | None = None
+def _lemmas(morph: Morph, text: str) -> str:
+    return " ".join(morph.lemmas(tokenize(fold_text(text)).words))
+
+
+_analyzers: dict[str | Path, Analyzer] = {}
 _lock = threading.Lock()
 
 
-def get_analyzer() -> Analyzer:
-    """The process-wide analyzer, created on first use (~0.2 s, ~30 MB)."""
-    global _analyzer
-    if _analyzer is None:
+def get_analyzer(city: str | Path) -> Analyzer:
+    """The process-wide analyzer of a region (see :func:`digests.region.load_region`),
+    created on first use (~0.2 s, ~30 MB)."""
+    analyzer = _analyzers.get(city)
+    if analyzer is None:
         with _lock:
-            if _analyzer is None:
-                _analyzer = Analyzer()
-    return _analyzer
-
-
-def understand(title: str, text: str) -> Understanding:
-    return get_analyzer().understand(title, text)
-
-
-def explain(title: str, text: str) -> Explanation:
-    return get_analyzer().explain(title, text)
+            analyzer = _analyzers.get(city)
+            if analyzer is None:
+                analyzer = _analyzers[city] = Analyzer(load_region(city))
+    return analyzer
 
 
 def lemmas_for_search(text: str) -> str:
-    return get_analyzer().lemmas_for_search(text)
+    """Space-joined lemmas of a text, with the process-wide lemmatiser (no region needed)."""
+    return _lemmas(get_morph(), text)

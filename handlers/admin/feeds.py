@@ -217,7 +217,7 @@ async def _add(message: Message, text: str, feeds: FeedService, region: Region, 
     binding = CITY
     if rest.strip():
         try:
-            binding = parse_binding(rest)
+            binding = parse_binding(rest, region)
         except ValueError as exc:
             await message.answer(
                 _("Unknown binding: {error}. Use city, an okrug or a district.").format(

@@ -9,6 +9,7 @@ from aiogram.types import Message
 from bot.i18n import translator
 from bot.services.accounts import User
 from bot.services.stats import StatsService, format_stats
+from digests.region import Region
 
 __all__ = ["router"]
 
@@ -16,7 +17,7 @@ router = Router(name="admin-stats")
 
 
 @router.message(Command("stats"))
-async def show_stats(message: Message, user: User, stats: StatsService) -> None:
+async def show_stats(message: Message, user: User, stats: StatsService, region: Region) -> None:
     numbers = await stats.view(user.id)
-    text = format_stats(numbers, translator(user.language), user.language)
+    text = format_stats(numbers, translator(user.language), user.language, region=region)
     await message.answer(html.quote(text))

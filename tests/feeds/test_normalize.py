@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -73,7 +74,17 @@ def test_content_hash_tracks_title_and_text() -> None:
     ],
 )
 def test_parse_date(raw: str, expected: datetime | None) -> None:
-    assert parse_date(raw, None) == expected
+    assert parse_date(raw, None, ZoneInfo("Europe/Moscow")) == expected
+
+
+def test_a_date_without_zone_is_in_the_given_local_zone() -> None:
+    assert parse_date("2025-01-06 10:00:00", None, ZoneInfo("Asia/Yekaterinburg")) == datetime(
+        2025, 1, 6, 5, 0, tzinfo=UTC
+    )
+    assert parse_date("2025-01-06 10:00:00", None, UTC) == datetime(2025, 1, 6, 10, 0, tzinfo=UTC)
+    entry = _entry(date_raw="2025-01-06 10:00:00")
+    local = normalize_entry(entry, fetched_at=T0, local_tz=ZoneInfo("Asia/Yekaterinburg"))
+    assert local is not None and local.published_at == datetime(2025, 1, 6, 5, 0, tzinfo=UTC)
 
 
 def _entry(**kw: object) -> RawEntry:

@@ -18,6 +18,9 @@ from bot.feeds.sources import (
     parse_sources_toml,
     sources_to_toml,
 )
+from digests.region import load_region
+
+MOSCOW = load_region("moscow")
 
 
 def test_bundled_list_has_only_verified_feeds() -> None:
@@ -40,17 +43,19 @@ def test_bundled_list_has_only_verified_feeds() -> None:
     ],
 )
 def test_parse_binding(text: str, expected: Binding) -> None:
-    assert parse_binding(text) == expected
+    assert parse_binding(text, MOSCOW) == expected
 
 
 @pytest.mark.parametrize("text", ["", "ХМАО", "okrug:arbat", "district:szao", "city:x"])
 def test_parse_binding_rejects(text: str) -> None:
     with pytest.raises(ValueError):
-        parse_binding(text)
+        parse_binding(text, MOSCOW)
 
 
 def test_parse_toml_defaults() -> None:
-    [s] = parse_sources_toml('[[feed]]\nurl = "https://e.ru/feed/"\nbinding = "Арбат"\n')
+    [s] = parse_sources_toml(
+        '[[feed]]\nurl = "https://e.ru/feed/"\nbinding = "Арбат"\n', region=MOSCOW
+    )
     assert s == FeedSource(
         url="https://e.ru/feed/",
         binding=Binding(BindingKind.DISTRICT, "arbat"),
@@ -63,9 +68,9 @@ def test_parse_toml_defaults() -> None:
 def test_empty_file_means_no_feeds(tmp_path: Path) -> None:
     path = tmp_path / "feeds.toml"
     path.write_text("\n# nothing yet\n")
-    assert load_sources(path) == []
+    assert load_sources(path, MOSCOW) == []
     path.write_text("")
-    assert load_sources(path) == []
+    assert load_sources(path, MOSCOW) == []
 
 
 OK_ENTRY = '[[feed]]\nurl = "https://a.ru"\nbinding = "city"\n'
@@ -104,20 +109,20 @@ def test_toml_errors_name_file_entry_and_field(tmp_path: Path, body: str, messag
     path = tmp_path / "my-feeds.toml"
     path.write_text(body, encoding="utf-8")
     with pytest.raises(SourcesError) as info:
-        load_sources(path)
+        load_sources(path, MOSCOW)
     assert str(info.value).startswith(f"{path}: ")
     assert message in str(info.value)
 
 
 def test_missing_file() -> None:
     with pytest.raises(SourcesError, match="cannot read feed list"):
-        load_sources("/nonexistent/feeds.toml")
+        load_sources("/nonexistent/feeds.toml", MOSCOW)
 
 
 def test_opml_round_trip_and_toml_round_trip() -> None:
     sources = load_bundled_sources()
-    assert import_opml(export_opml(sources)) == sources
-    assert parse_sources_toml(sources_to_toml(sources)) == sources
+    assert import_opml(export_opml(sources), region=MOSCOW) == sources
+    assert parse_sources_toml(sources_to_toml(sources), region=MOSCOW) == sources
     assert 'type="rss"' in export_opml(sources) and 'binding="okrug:szao"' in export_opml(sources)
 
 
@@ -131,15 +136,15 @@ def test_opml_from_a_feed_reader(tmp_path: Path) -> None:
   </outline>
 </body></opml>"""
     with pytest.raises(SourcesError, match=r"outline\[0\]: field 'binding'"):
-        import_opml(opml, origin="reader.opml")
-    sources = import_opml(opml, default_binding=Binding(BindingKind.CITY))
+        import_opml(opml, origin="reader.opml", region=MOSCOW)
+    sources = import_opml(opml, default_binding=Binding(BindingKind.CITY), region=MOSCOW)
     assert [(s.name, str(s.binding)) for s in sources] == [
         ("mos.ru", "city"),
         ("СЗАО", "okrug:szao"),
     ]
     path = tmp_path / "feeds.opml"
     path.write_text(export_opml(sources), encoding="utf-8")
-    assert load_sources(path) == sources
+    assert load_sources(path, MOSCOW) == sources
 
 
 @pytest.mark.parametrize(
@@ -152,4 +157,4 @@ def test_opml_from_a_feed_reader(tmp_path: Path) -> None:
 )
 def test_opml_errors(data: str, message: str) -> None:
     with pytest.raises(SourcesError, match=message):
-        import_opml(data)
+        import_opml(data, region=MOSCOW)

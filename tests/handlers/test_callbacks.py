@@ -20,7 +20,7 @@ from handlers.reading import SearchPage
 LIMIT = 64
 BIGGEST_ID = 2**63 - 1  # a database id or a Telegram user id, stored as BIGINT
 
-_region = load_region()
+_region = load_region("moscow")
 PLACES = [d.slug for d in _region.districts] + [o.slug for o in _region.okrugs]
 MINUTES = [str(m) for m in range(24 * 60)]
 

@@ -148,7 +148,7 @@ def test_hostile_feeds_never_escape_nor_half_store(
         if database == "sqlite"
         else request.getfixturevalue("postgres_url")
     )
-    analyzer = get_analyzer()
+    analyzer = get_analyzer("moscow")
     fetcher = BodyFetcher()
     numbers = itertools.count(1)
     with asyncio.Runner() as runner:

@@ -22,7 +22,7 @@ from bot.feeds.parse import MAX_MARKUP
 from bot.feeds.poller import Poller, PollReport, PollStatus, warm_worker
 from bot.feeds.sources import Binding, BindingKind, FeedSource
 from bot.feeds.workers import MIB, Budget, WorkerPool
-from bot.ingest import DatabaseFeedStore, StoryAssigner, understand_default
+from bot.ingest import DatabaseFeedStore, StoryAssigner, understand_in_worker
 from bot.storage import Database, schema
 from bot.storage import feeds as feeds_repo
 
@@ -102,7 +102,7 @@ def poller(store: DatabaseFeedStore, fetcher: Fetcher, workers: WorkerPool) -> P
     return Poller(
         store,
         fetcher,
-        understand=understand_default,
+        understand=functools.partial(understand_in_worker, "moscow"),
         executor=workers,
         parse_concurrency=workers.size,
         understand_in_executor=True,
@@ -123,7 +123,11 @@ async def test_the_issue_reproduction_fails_fast_and_the_good_feed_is_stored(
     assert wire.wire_bytes < 25_000 and wire.body is not None and len(wire.body) > 19_000_000
     good, bomb = await add_feeds(db, f"{site}/good.xml", f"{site}/bomb.xml")
     async with WorkerPool(
-        2, Budget(seconds=10), initializer=functools.partial(warm_worker, understand_default)
+        2,
+        Budget(seconds=10),
+        initializer=functools.partial(
+            warm_worker, functools.partial(understand_in_worker, "moscow")
+        ),
     ) as workers:
         await workers.start()
         async with asyncio.timeout(60):  # was 146-149 s
@@ -143,7 +147,9 @@ async def test_a_feed_over_the_time_budget_fails_and_does_not_hold_up_the_others
     async with WorkerPool(
         2,
         Budget(seconds=1.0, memory_bytes=512 * MIB),
-        initializer=functools.partial(warm_worker, understand_default),
+        initializer=functools.partial(
+            warm_worker, functools.partial(understand_in_worker, "moscow")
+        ),
     ) as workers:
         await workers.start()
         store = DatabaseFeedStore(db, StoryAssigner())

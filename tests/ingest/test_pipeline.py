@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from functools import partial
 
 import pytest
 from aiohttp import web
@@ -23,7 +24,7 @@ from bot.ingest import (
     StoryAssigner,
     tag_pending,
     understand_article,
-    understand_default,
+    understand_in_worker,
 )
 from bot.storage import Database, schema
 from bot.storage import feeds as feeds_repo
@@ -132,7 +133,7 @@ async def test_two_papers_with_one_release_make_one_story(db: Database, feed_ser
         await feeds_repo.add_feed(
             conn, FeedSource(f"{feed_server}/city.xml", Binding(BindingKind.CITY)), NOW
         )
-    analyzer = get_analyzer()
+    analyzer = get_analyzer("moscow")
     store = DatabaseFeedStore(db, StoryAssigner())
     fetcher = Fetcher(FetchPolicy(allowed_networks=(ipaddress.ip_network("127.0.0.0/8"),)))
     poller = Poller(store, fetcher, understand=lambda a: understand_article(analyzer, a))
@@ -182,8 +183,8 @@ async def test_articles_left_untagged_are_tagged_by_the_follow_up(db: Database) 
     store = DatabaseFeedStore(db, StoryAssigner())
     # Understanding failed (None): the article is stored, but untagged.
     await store.upsert_articles(feed_id, [ArticleRecord(article, None)], NOW)
-    assert await tag_pending(db, get_analyzer(), store.assigner, NOW) == 1
-    assert await tag_pending(db, get_analyzer(), store.assigner, NOW) == 0
+    assert await tag_pending(db, get_analyzer("moscow"), store.assigner, NOW) == 1
+    assert await tag_pending(db, get_analyzer("moscow"), store.assigner, NOW) == 0
     async with db.transaction() as conn:
         districts = (await conn.execute(select(schema.article_districts.c.district))).scalars()
         assert list(districts) == ["kurkino"]
@@ -193,7 +194,7 @@ def understand_unless_kurkino(article: NormalizedArticle) -> object:
     """Module-level (picklable) understand that fails for one article, in a worker process."""
     if "Куркино" in article.title:
         raise RuntimeError("analyzer crashed")
-    return understand_default(article)
+    return understand_in_worker("moscow", article)
 
 
 @pytest.fixture
@@ -226,7 +227,7 @@ async def test_understanding_in_the_worker_process_stores_tags_and_stories(
     poller = Poller(
         store,
         fetcher,
-        understand=understand_default,
+        understand=partial(understand_in_worker, "moscow"),
         executor=process_pool,
         understand_in_executor=True,
     )
@@ -272,7 +273,7 @@ async def test_failed_understanding_in_the_worker_is_retried(
         healthy = Poller(
             store,
             fetcher,
-            understand=understand_default,
+            understand=partial(understand_in_worker, "moscow"),
             executor=process_pool,
             understand_in_executor=True,
         )
@@ -355,7 +356,7 @@ async def test_a_failed_write_leaves_the_story_index_as_it_was(db: Database) -> 
     with pytest.raises(Boom):
         async with assigner.transaction(db) as conn:
             [article_id] = await insert_articles(conn, feed_id, [article], NOW)
-            understanding = get_analyzer().understand(article.title, article.text)
+            understanding = get_analyzer("moscow").understand(article.title, article.text)
             item = NewArticle(article_id, feed_id, article.url or "", NOW, understanding)
             await assigner.store(conn, [item], NOW, replace=False)
             assert assigner.index.story_of(article_id) is not None

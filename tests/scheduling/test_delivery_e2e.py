@@ -9,7 +9,7 @@ from bot.delivery.sender import Sender, SenderConfig
 from bot.scheduling.digest_tick import run_digest_tick
 from bot.storage import Database, users
 from bot.testing import FakeTelegram, Latency, parse_html, utf16_len
-from tests.scheduling.test_digest_tick import KURKINO, add_story, setup, subscribe
+from tests.scheduling.test_digest_tick import KURKINO, MOSCOW, add_story, setup, subscribe
 
 # Sunday 2026-10-25: Berlin goes back from CEST (UTC+2) to CET (UTC+1) at 03:00.
 SATURDAY = datetime(2026, 10, 24, 12, 0, tzinfo=UTC)
@@ -36,9 +36,11 @@ async def test_local_delivery_time_holds_across_a_dst_change(db: Database) -> No
 
     await add_story(db, store, feed, 1, KURKINO, SATURDAY + timedelta(hours=2))
     # 06:59 UTC on Sunday is 07:59 CET: not yet due.
-    assert (await run_digest_tick(db, datetime(2026, 10, 25, 6, 59, tzinfo=UTC))).due == 0
+    assert (
+        await run_digest_tick(db, datetime(2026, 10, 25, 6, 59, tzinfo=UTC), region=MOSCOW)
+    ).due == 0
     sunday_8am = datetime(2026, 10, 25, 7, 0, tzinfo=UTC)
-    assert (await run_digest_tick(db, sunday_8am)).messages_queued == 1
+    assert (await run_digest_tick(db, sunday_8am, region=MOSCOW)).messages_queued == 1
     async with FakeTelegram(latency=TELEGRAM_LATENCY) as fake:
         await deliver(db, fake, sunday_8am)
         assert len(fake.sent_messages(1)) == 1
@@ -55,7 +57,7 @@ async def test_a_long_digest_is_split_between_items_into_valid_messages(db: Data
     for n in range(1, 41):
         text = KURKINO.replace("№ 1", f"№ {n}").replace("тренажёры", f"{n} тренажёров")
         await add_story(db, store, feed, n, text + long_tail, morning - timedelta(hours=3))
-    report = await run_digest_tick(db, morning, cap=40)
+    report = await run_digest_tick(db, morning, cap=40, region=MOSCOW)
     assert report.messages_queued >= 2
     async with FakeTelegram(latency=TELEGRAM_LATENCY) as fake:
         await deliver(db, fake, morning)

@@ -14,9 +14,11 @@ from bot.ingest import DatabaseFeedStore, StoryAssigner
 from bot.scheduling.digest_tick import run_digest_tick, run_instant_alerts
 from bot.storage import Database, schema, users
 from bot.storage import feeds as feeds_repo
+from digests.region import load_region
 from digests.understanding import get_analyzer
 
 # Saturday 2026-11-21, 05:00 UTC = 08:00 in Moscow.
+MOSCOW = load_region("moscow")
 MORNING = datetime(2026, 11, 21, 5, 0, tzinfo=UTC)
 
 KURKINO = (
@@ -51,7 +53,7 @@ async def add_story(
         author=None,
         content_hash=f"h{n}",
     )
-    understanding = get_analyzer().understand(article.title, article.text)
+    understanding = get_analyzer("moscow").understand(article.title, article.text)
     await store.upsert_articles(feed_id, [ArticleRecord(article, understanding)], stored_at)
 
 
@@ -96,10 +98,10 @@ async def test_each_user_gets_their_districts_at_their_local_time(db: Database) 
     await add_story(db, store, feed, 2, SHCHUKINO, MORNING - timedelta(hours=2))
 
     # Vladivostok's 08:00 came first (22:00 UTC the day before), before any story existed.
-    early = await run_digest_tick(db, MORNING - timedelta(hours=6))
+    early = await run_digest_tick(db, MORNING - timedelta(hours=6), region=MOSCOW)
     assert early.due == 1 and early.messages_queued == 0 and early.users_skipped_empty == 1
 
-    report = await run_digest_tick(db, MORNING)
+    report = await run_digest_tick(db, MORNING, region=MOSCOW)
     assert report.due == 2 and report.messages_queued == 2
     texts = await outbox_texts(db)
     assert set(texts) == {1, 2}
@@ -113,7 +115,7 @@ async def test_each_user_gets_their_districts_at_their_local_time(db: Database) 
     assert moscow.next_delivery_at == MORNING + timedelta(days=1)
     assert vlad.next_delivery_at == datetime(2026, 11, 21, 22, 0, tzinfo=UTC)
     # Running the same tick again queues nothing more.
-    assert (await run_digest_tick(db, MORNING)).due == 0
+    assert (await run_digest_tick(db, MORNING, region=MOSCOW)).due == 0
 
 
 async def test_users_with_equal_settings_share_one_digest(db: Database) -> None:
@@ -121,7 +123,7 @@ async def test_users_with_equal_settings_share_one_digest(db: Database) -> None:
     for uid in range(1, 21):
         await subscribe(db, uid, "kurkino", MORNING - timedelta(hours=12))
     await add_story(db, store, feed, 1, KURKINO, MORNING - timedelta(hours=3))
-    report = await run_digest_tick(db, MORNING)
+    report = await run_digest_tick(db, MORNING, region=MOSCOW)
     assert report.due == 20 and report.digests_built == 1 and report.messages_queued == 20
 
 
@@ -129,15 +131,15 @@ async def test_after_downtime_one_catch_up_digest_covers_the_gap(db: Database) -
     store, feed = await setup(db)
     await subscribe(db, 1, "kurkino", MORNING - timedelta(hours=12))
     await add_story(db, store, feed, 1, KURKINO, MORNING - timedelta(hours=3))
-    assert (await run_digest_tick(db, MORNING)).messages_queued == 1
+    assert (await run_digest_tick(db, MORNING, region=MOSCOW)).messages_queued == 1
     # The bot is down for three days; a story arrives during the outage.
     await add_story(
         db, store, feed, 2, KURKINO.replace("№ 1", "№ 7"), MORNING + timedelta(days=1, hours=2)
     )
     back = MORNING + timedelta(days=3, hours=4)
-    report = await run_digest_tick(db, back)
+    report = await run_digest_tick(db, back, region=MOSCOW)
     assert report.due == 1 and report.messages_queued == 1
-    assert (await run_digest_tick(db, back + timedelta(minutes=1))).due == 0
+    assert (await run_digest_tick(db, back + timedelta(minutes=1), region=MOSCOW)).due == 0
     texts = await outbox_texts(db)
     assert "https://paper.example/2" in texts[1][1]
     async with db.transaction() as conn:
@@ -148,10 +150,10 @@ async def test_after_downtime_one_catch_up_digest_covers_the_gap(db: Database) -
 async def test_a_story_fetched_after_the_digest_goes_into_the_next_one(db: Database) -> None:
     store, feed = await setup(db)
     await subscribe(db, 1, "kurkino", MORNING - timedelta(hours=12))
-    await run_digest_tick(db, MORNING)
+    await run_digest_tick(db, MORNING, region=MOSCOW)
     # Published before 08:00 but only fetched at 08:10: tomorrow's digest must carry it.
     await add_story(db, store, feed, 1, KURKINO, MORNING + timedelta(minutes=10))
-    report = await run_digest_tick(db, MORNING + timedelta(days=1))
+    report = await run_digest_tick(db, MORNING + timedelta(days=1), region=MOSCOW)
     assert report.messages_queued == 1
 
 
@@ -161,7 +163,7 @@ async def test_empty_digest_only_for_users_who_want_the_note(db: Database) -> No
     await subscribe(
         db, 2, "kurkino", MORNING - timedelta(hours=12), notify_empty=True, language="en"
     )
-    report = await run_digest_tick(db, MORNING)
+    report = await run_digest_tick(db, MORNING, region=MOSCOW)
     assert report.users_skipped_empty == 1
     texts = await outbox_texts(db)
     assert list(texts) == [2] and "Nothing new" in texts[2][0]
@@ -171,8 +173,10 @@ async def test_weekly_users_get_the_whole_week_on_their_day(db: Database) -> Non
     store, feed = await setup(db)
     await subscribe(db, 1, "kurkino", MORNING, mode="weekly", weekday=0)  # Monday
     await add_story(db, store, feed, 1, KURKINO, MORNING)
-    assert (await run_digest_tick(db, MORNING + timedelta(days=1))).due == 0  # Sunday
-    report = await run_digest_tick(db, MORNING + timedelta(days=2))  # Monday 08:00
+    assert (
+        await run_digest_tick(db, MORNING + timedelta(days=1), region=MOSCOW)
+    ).due == 0  # Sunday
+    report = await run_digest_tick(db, MORNING + timedelta(days=2), region=MOSCOW)  # Monday 08:00
     assert report.due == 1 and report.messages_queued == 1
 
 
@@ -180,7 +184,7 @@ async def test_instant_alerts_batch_new_stories_into_one_message(db: Database) -
     store, feed = await setup(db)
     await subscribe(db, 1, "kurkino", MORNING, mode="instant")
     await subscribe(db, 2, "kurkino", MORNING)  # daily: not alerted
-    await run_instant_alerts(db, MORNING)
+    await run_instant_alerts(db, MORNING, region=MOSCOW)
     await add_story(db, store, feed, 1, KURKINO, MORNING + timedelta(minutes=5))
     await add_story(
         db,
@@ -190,12 +194,14 @@ async def test_instant_alerts_batch_new_stories_into_one_message(db: Database) -
         KURKINO.replace("№ 1", "№ 9").replace("тенниса", "шахмат"),
         MORNING + timedelta(minutes=6),
     )
-    report = await run_instant_alerts(db, MORNING + timedelta(minutes=15))
+    report = await run_instant_alerts(db, MORNING + timedelta(minutes=15), region=MOSCOW)
     assert report.messages_queued == 1
     texts = await outbox_texts(db)
     assert list(texts) == [1]
     assert "paper.example/1" in texts[1][0] and "paper.example/2" in texts[1][0]
     # Nothing new in the next cycle: no message.
-    assert (await run_instant_alerts(db, MORNING + timedelta(minutes=30))).messages_queued == 0
+    assert (
+        await run_instant_alerts(db, MORNING + timedelta(minutes=30), region=MOSCOW)
+    ).messages_queued == 0
     async with db.transaction() as conn:
         assert await conn.scalar(select(func.count()).select_from(schema.outbox)) == 1

@@ -34,7 +34,7 @@ def settings(tmp_path: Path) -> Settings:
 
 
 def services_for(db: Database, settings: Settings, clock: FixedClock) -> ServiceSet:
-    return ServiceSet.create(db, settings, clock, load_region())
+    return ServiceSet.create(db, settings, clock, load_region("moscow"))
 
 
 @pytest.fixture

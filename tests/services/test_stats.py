@@ -13,6 +13,7 @@ from bot.services.stats import StatsService, format_stats
 from bot.storage import Database, outbox
 from bot.storage import admin as admin_repo
 from bot.storage import schema as s
+from digests.region import load_region
 from tests.seed import add_feeds, add_user
 from tests.services.conftest import NOW
 
@@ -101,7 +102,7 @@ async def test_collect_stats_matches_seeded_data(any_db: Database, clock: FixedC
         1,
     )
 
-    text = format_stats(stats, translator("en"), "en")
+    text = format_stats(stats, translator("en"), "en", region=load_region("moscow"))
     assert "Users: 5 (active 3, paused 1, blocked 1)" in text
     assert "New this week: 2" in text
     assert "  CAO: 2" in text and "  Khamovniki: 2" in text
@@ -109,7 +110,7 @@ async def test_collect_stats_matches_seeded_data(any_db: Database, clock: FixedC
     assert "not delivered: bad_html 1, blocked 1" in text
     assert "Queue: 1" in text
     assert "Feeds: 3 (enabled 2, broken 1, paused 1)" in text
-    ru = format_stats(stats, translator("ru"), "ru")
+    ru = format_stats(stats, translator("ru"), "ru", region=load_region("moscow"))
     assert "ЦАО: 2" in ru and "Users" not in ru
 
 

@@ -10,8 +10,8 @@ them into all their forms once.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
+from digests.region import PlaceNames
 from digests.understanding.morph import Morph, Tokens
 from digests.understanding.places.gazetteer import Gazetteer, Match, word_forms
 
@@ -87,84 +87,6 @@ _NEG_AFTER = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class _Ambiguity:
-    """How a name that is also something else is accepted.
-
-    ``needs_cue``: only with district context. Otherwise an uncued mention counts when the
-    article contains none of ``other_sense`` lemmas (the park, airport, court... sense).
-    ``veto``: lemmas that reject the name even with context (another city's district).
-    """
-
-    needs_cue: bool
-    other_sense: frozenset[str] = frozenset()
-    veto: frozenset[str] = frozenset()
-
-
-_PARK = frozenset({"парк", "усадьба", "заповедник", "лесопарк", "музей", "дворец", "пруд"})
-_STRICT = _Ambiguity(needs_cue=True)
-
-# District slug → ambiguity; anything not listed is tagged on any mention.
-_AMBIGUOUS_DISTRICTS: dict[str, _Ambiguity] = {
-    # metro stations, airport, ordinary adjectives
-    "sokol": _STRICT,
-    "aeroport": _STRICT,
-    "severny": _STRICT,
-    "vostochny": _STRICT,
-    "akademichesky": _STRICT,
-    "donskoy": _STRICT,
-    "nagorny": _STRICT,
-    "begovoy": _STRICT,
-    # stations, railway directions and highways
-    "savyolovsky": _STRICT,
-    "yaroslavsky": _STRICT,
-    "ryazansky": _STRICT,
-    "nizhegorodsky": _STRICT,
-    "mozhaysky": _STRICT,
-    "dmitrovsky": _STRICT,
-    # streets
-    "tverskoy": _STRICT,
-    "arbat": _STRICT,
-    "prospekt-vernadskogo": _STRICT,
-    # courts
-    "basmanny": _STRICT,
-    # parks: the district sense is accepted when nothing in the article is about the park
-    "sokolniki": _Ambiguity(False, _PARK),
-    "izmaylovo": _Ambiguity(False, _PARK),
-    "kuzminki": _Ambiguity(False, _PARK),
-    "tsaritsyno": _Ambiguity(False, _PARK),
-    "lefortovo": _Ambiguity(
-        False, frozenset({"суд", "сизо", "изолятор", "арест", "тоннель", "парк", "обвиняемый"})
-    ),
-    "vnukovo": _Ambiguity(
-        False,
-        frozenset({"аэропорт", "самолет", "рейс", "авиакомпания", "аэродром", "вылет", "авиа"}),
-    ),
-    "kommunarka": _Ambiguity(
-        False, frozenset({"больница", "клиника", "госпиталь", "стационар", "пациент", "врач"})
-    ),
-    "kryukovo": _Ambiguity(
-        False, frozenset({"станция", "платформа", "электричка", "поезд", "вокзал", "мцд"})
-    ),
-    "troitsk": _Ambiguity(
-        False, frozenset({"челябинский", "челябинск", "оренбургский", "башкортостан"})
-    ),
-    "krasnoselsky": _Ambiguity(
-        True, veto=frozenset({"петербург", "санкт", "спб", "петербургский", "ленинградский"})
-    ),
-}
-
-# Former settlements whose name is a common word or another object.
-_AMBIGUOUS_SETTLEMENTS: dict[str, _Ambiguity] = {
-    "moskovsky": _STRICT,
-    "kievsky": _STRICT,
-    "pervomayskoe": _STRICT,
-    "voskresenskoe": _STRICT,
-    "mosrentgen": _STRICT,
-}
-# Settlements that share their name with a district: the district entry handles them.
-_SETTLEMENTS_AS_DISTRICTS = frozenset({"troitsk", "shcherbinka"})
-
 _OKRUG_HEAD = frozenset(
     word_forms("округ")
     | word_forms("административный")
@@ -196,10 +118,13 @@ def _next_index(tokens: Tokens, i: int) -> int | None:
 class Disambiguator:
     """The context rules of one region's names, with context words in all their forms."""
 
-    def __init__(self, gazetteer: Gazetteer, morph: Morph | None = None) -> None:
+    def __init__(self, names: PlaceNames, gazetteer: Gazetteer, morph: Morph | None = None) -> None:
         """``morph`` expands context words into all their forms; without it a simpler
         built-in declension is used (good enough for tests of the name rules)."""
         self._gazetteer = gazetteer
+        # Slug → ambiguity; a name not listed is tagged on any mention.
+        self._districts = names.ambiguous_districts
+        self._settlements = names.ambiguous_settlements
 
         def expand(words: frozenset[str]) -> frozenset[str]:
             out: set[str] = set()
@@ -218,30 +143,25 @@ class Disambiguator:
         self._court_qualifier = expand(frozenset({"районный", "межрайонный"}))
         self._senses = {
             key: (expand(a.other_sense), expand(a.veto))
-            for key, a in (_AMBIGUOUS_DISTRICTS | _AMBIGUOUS_SETTLEMENTS).items()
+            for key, a in (dict(self._districts) | dict(self._settlements)).items()
         }
 
     def is_ambiguous(self, kind: str, slug: str) -> bool:
-        table = _AMBIGUOUS_DISTRICTS if kind == "district" else _AMBIGUOUS_SETTLEMENTS
-        return slug in table
+        return slug in (self._districts if kind == "district" else self._settlements)
 
     def judge(
         self, kind: str, slug: str, cue: bool, doc_words: Callable[[], frozenset[str]]
     ) -> tuple[bool, str]:
         """Whether a name (not negated by its neighbours) counts, and why; ``doc_words`` gives
         the words of the whole text (computed on first use)."""
-        amb = (
-            _AMBIGUOUS_DISTRICTS.get(slug)
-            if kind == "district"
-            else _AMBIGUOUS_SETTLEMENTS.get(slug)
-        )
+        amb = (self._districts if kind == "district" else self._settlements).get(slug)
         if amb is None:
             return True, "name" + (" with district context" if cue else "")
         if cue:
             vetoed = self._senses[slug][1] & doc_words()
             ok = not vetoed
             return ok, "district context" if ok else f"other city: {', '.join(sorted(vetoed))}"
-        if amb.needs_cue:
+        if amb.needs_context:
             return False, "ambiguous name without district context"
         other = self._senses[slug][0] & doc_words()
         ok = not other

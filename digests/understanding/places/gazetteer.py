@@ -13,7 +13,7 @@ a region and finds them in a tokenised text; whether a match counts is decided i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import compress
 
@@ -80,25 +80,7 @@ def _is_adjective(word: str) -> bool:
     return fold_text(word).endswith(("ый", "ий", "ой", "ое", "ее", "ая", "яя"))
 
 
-# Settlements that share their name with a district: the district entry handles them.
-_SETTLEMENTS_AS_DISTRICTS = frozenset({"troitsk", "shcherbinka"})
-
-# Okrug names without «административный округ».
-_OKRUG_ALIASES: dict[str, tuple[str, ...]] = {
-    "зеленоград": ("zelao",),
-    "новая москва": ("nao", "tao"),
-}
-# Whole-token abbreviations, case-sensitive: «ХМАО», «ЯНАО», «ЕАО» never match.
-_ABBR_RE = re.compile(
-    r"(?<![\w-])(ЦАО|САО|СВАО|ВАО|ЮВАО|ЮАО|ЮЗАО|ЗАО|СЗАО|ЗелАО|ЗЕЛАО|НАО|ТАО|ТиНАО|ТИНАО)(?![\w-])"
-)
-_ABBR_OKRUGS: dict[str, tuple[str, ...]] = {
-    "ЦАО": ("tsao",), "САО": ("sao",), "СВАО": ("svao",), "ВАО": ("vao",),
-    "ЮВАО": ("yuvao",), "ЮАО": ("yuao",), "ЮЗАО": ("yuzao",), "ЗАО": ("zao",),
-    "СЗАО": ("szao",), "ЗелАО": ("zelao",), "ЗЕЛАО": ("zelao",), "НАО": ("nao",),
-    "ТАО": ("tao",), "ТиНАО": ("nao", "tao"), "ТИНАО": ("nao", "tao"),
-}  # fmt: skip
-# «ЗАО «Мосинжстрой»» is a joint-stock company, not the Western okrug.
+# A company's name in quotes after its legal form: «ЗАО «Мосинжстрой»» is no okrug.
 _COMPANY_AFTER_RE = re.compile(r"\s*[«\"“„]")
 
 
@@ -124,6 +106,15 @@ def gap_is_join(gap: str) -> bool:
     return gap.strip(" -‐–—\u00a0") == "" and "\n" not in gap
 
 
+def _common_suffix(words: Iterable[str]) -> str:
+    suffix: str | None = None
+    for w in words:
+        suffix = w if suffix is None else suffix
+        while not w.endswith(suffix):
+            suffix = suffix[1:]
+    return suffix or ""
+
+
 @dataclass(frozen=True, slots=True)
 class Abbreviation:
     """An okrug abbreviation found in the original text («СЗАО»)."""
@@ -139,6 +130,14 @@ class Gazetteer:
     """Name patterns of a region's districts, former settlements and okrugs."""
 
     def __init__(self, region: Region) -> None:
+        names = region.names
+        # Whole-token abbreviations, case-sensitive: «ХМАО», «ЯНАО», «ЕАО» never match.
+        self._abbreviations = dict(names.okrug_abbreviations)
+        self._companies = names.company_abbreviations
+        alternatives = "|".join(map(re.escape, sorted(self._abbreviations, key=len, reverse=True)))
+        self._abbr_re = re.compile(rf"(?<![\w-])({alternatives})(?![\w-])")
+        # What every abbreviation ends with (Moscow: «АО»): a substring test spares the scan.
+        self._abbr_suffix = _common_suffix(self._abbreviations)
         self.district_okrug = {d.slug: d.okrug for d in region.districts}
         self.settlements: dict[str, FormerSettlement] = {
             s.slug: s for s in region.former_settlements
@@ -155,13 +154,13 @@ class Gazetteer:
         for d in region.districts:
             patterns.extend(self._name_patterns("district", d.slug, d.name_ru))
         for s in region.former_settlements:
-            if s.slug not in _SETTLEMENTS_AS_DISTRICTS:
+            if s.slug not in names.settlements_named_as_districts:
                 patterns.extend(self._name_patterns("settlement", s.slug, s.name_ru))
         for o in region.okrugs:
             adjective = o.name_ru.split(" ")[0]  # «Северо-Западный административный округ»
             parts = tuple(word_forms(p) for p in fold_text(adjective).split("-"))
             patterns.append(Pattern("okrug-adj", o.slug, parts))
-        for alias, slugs in _OKRUG_ALIASES.items():
+        for alias, slugs in names.okrug_names.items():
             parts = tuple(word_forms(p) for p in alias.split(" "))
             patterns.append(Pattern("okrug-alias", ",".join(slugs), parts))
         self.by_first: dict[str, list[Pattern]] = {}
@@ -199,11 +198,12 @@ class Gazetteer:
 
     def abbreviations(self, text: str) -> Iterator[Abbreviation]:
         """Okrug abbreviations in the original text (case matters)."""
-        # Every abbreviation ends in «АО»: a substring test spares the regex scan.
-        for am in _ABBR_RE.finditer(text) if "АО" in text else ():
+        if not self._abbreviations or self._abbr_suffix not in text:
+            return
+        for am in self._abbr_re.finditer(text):
             abbr, a0, a1 = am.group(1), am.start(), am.end()
-            company = abbr == "ЗАО" and _COMPANY_AFTER_RE.match(text, a1) is not None
-            yield Abbreviation(abbr, a0, a1, _ABBR_OKRUGS[abbr], company)
+            company = abbr in self._companies and _COMPANY_AFTER_RE.match(text, a1) is not None
+            yield Abbreviation(abbr, a0, a1, self._abbreviations[abbr], company)
 
     def find(self, tokens: Tokens) -> list[Match]:
         matches: list[Match] = []

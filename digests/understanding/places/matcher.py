@@ -60,7 +60,7 @@ class DistrictTagger:
         built-in declension is used (good enough for tests of the name rules)."""
         self._region = region
         self._gazetteer = Gazetteer(region)
-        self._context = Disambiguator(self._gazetteer, morph)
+        self._context = Disambiguator(region.names, self._gazetteer, morph)
 
     def tag(
         self,

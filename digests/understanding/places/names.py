@@ -82,16 +82,6 @@ _DISTRICT_WORDS = frozenset(
         "муниципальном",
     }
 )
-# Extra names people use for okrugs; «ТиНАО» is two okrugs.
-_OKRUG_ALIASES: dict[str, tuple[str, ...]] = {
-    "зеленоград": ("zelao",),
-    "zelenograd": ("zelao",),
-    "новая москва": ("nao", "tao"),
-    "new moscow": ("nao", "tao"),
-    "тинао": ("nao", "tao"),
-    "tinao": ("nao", "tao"),
-    "центр": ("tsao",),
-}
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -198,7 +188,7 @@ def _index(region: Region) -> _Index:
         for name in (okrug.name_ru, okrug.name_en):
             stripped = " ".join(_parse(name).words)
             _add_name(index, place, stripped)
-    for alias, slugs in _OKRUG_ALIASES.items():
+    for alias, slugs in region.names.typed_okrug_names.items():
         for slug in slugs:
             index.add_full(alias, Place("okrug", slug))
     for district in region.districts:

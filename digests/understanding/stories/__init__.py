@@ -11,7 +11,12 @@ paragraphs) must become one story; template pieces that differ in substance (Â«Ð
 """
 
 from digests.understanding.stories.decision import StoryMatch
-from digests.understanding.stories.features import NUM_PERM, StoryFeatures, story_features
+from digests.understanding.stories.features import (
+    NUM_PERM,
+    StoryFeatures,
+    StoryVocabulary,
+    story_features,
+)
 from digests.understanding.stories.index import StoryIndex, StoryUpdate
 
 __all__ = [
@@ -20,5 +25,6 @@ __all__ = [
     "StoryIndex",
     "StoryMatch",
     "StoryUpdate",
+    "StoryVocabulary",
     "story_features",
 ]

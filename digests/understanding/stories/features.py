@@ -27,6 +27,7 @@ __all__ = [
     "U64",
     "Slots",
     "StoryFeatures",
+    "StoryVocabulary",
     "similarity",
     "story_features",
 ]
@@ -62,11 +63,12 @@ _STOPWORDS_TEXT = """и в во на с со по для о об обо к ко 
     менее очень самый такой каждый один их себя бы вот лишь только даже"""
 _STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 
-# Words of nearly every Moscow news item: they say nothing about *which* event a text is about.
+# Words of nearly every city news item: they say nothing about *which* event a text is about.
 # The index's own document frequencies down-weight common words anyway; this list matters while
 # the index is small (start-up, tests) and keeps the inverted index free of huge posting lists.
-_GENERIC_TEXT = """москва московский столица столичный город городской район районный округ
-    окружной административный житель москвич человек год месяц неделя день время час
+# A region adds its own (the city's name: «москва», «москвич») in ``generic_words``.
+_GENERIC_TEXT = """город городской район районный округ
+    окружной административный житель человек год месяц неделя день время час
     сообщить рассказать отметить сказать заявить пояснить подчеркнуть добавить напомнить
     сообщаться новость новый большой другой первый второй последний ближайший
     работа работать проходить пройти провести проводить начать начаться стать мочь
@@ -191,10 +193,10 @@ def similarity(sig_a: U32, a: int, sig_b: U32, b: int) -> tuple[float, float]:
     return j, min(c, 1.0)
 
 
-def _is_term(lemma: str) -> bool:
+def _is_term(lemma: str, generic: frozenset[str]) -> bool:
     """Content term: not a generic news word; one- and two-letter words are mostly initials and
     abbreviation debris, unless they are numbers («6 километров»)."""
-    return lemma not in _GENERIC and (len(lemma) > 2 or lemma.isdigit())
+    return lemma not in generic and (len(lemma) > 2 or lemma.isdigit())
 
 
 _TABLE_LIMIT = 500_000  # distinct lemmas before the table starts afresh
@@ -209,9 +211,10 @@ class _LemmaTable:
     afterwards; a writer (under a lock) stores the facts of new lemmas, installing grown
     arrays, *before* publishing their ids, and a full table is replaced, never cleared."""
 
-    __slots__ = ("digits", "hashes", "ids", "stops", "terms", "words")
+    __slots__ = ("digits", "generic", "hashes", "ids", "stops", "terms", "words")
 
-    def __init__(self, capacity: int = 4096) -> None:
+    def __init__(self, generic: frozenset[str], capacity: int = 4096) -> None:
+        self.generic = generic
         self.ids: dict[str, int] = {}
         self.words: list[str] = []
         self.hashes: U64 = np.zeros(capacity, np.uint64)
@@ -234,37 +237,56 @@ class _LemmaTable:
         for i, w in enumerate(new, n):
             hashes[i] = _stable_u64(w.encode("utf-8"))
             stops[i] = w in _STOPWORDS
-            terms[i] = _is_term(w)
+            terms[i] = _is_term(w, self.generic)
             digits[i] = w.isdigit()
         self.words.extend(new)
         self.hashes, self.stops, self.terms, self.digits = hashes, stops, terms, digits
         self.ids.update(zip(new, range(n, n + len(new)), strict=True))
 
 
-_table = _LemmaTable()
-_table_lock = threading.Lock()
+class StoryVocabulary:
+    """Which lemmas carry story identity: not function words, not generic news words (the
+    language's, plus a region's ``generic_words`` such as the city's name). It keeps the lemma
+    table of the articles it has seen; :meth:`features` computes an article's features."""
 
+    def __init__(self, generic_words: Iterable[str] = ()) -> None:
+        self.generic = _GENERIC | frozenset(generic_words)
+        self._table = _LemmaTable(self.generic)
+        self._lock = threading.Lock()
 
-def _lemma_ids(lemmas: Sequence[str]) -> tuple[_LemmaTable, npt.NDArray[np.intp]]:
-    """Ids of lemmas in the table that holds them all; with a warm table one C-level map."""
-    global _table
-    table = _table
-    try:
+    def _lemma_ids(self, lemmas: Sequence[str]) -> tuple[_LemmaTable, npt.NDArray[np.intp]]:
+        """Ids of lemmas in the table that holds them all; with a warm table one C-level map."""
+        table = self._table
+        try:
+            return table, np.fromiter(map(table.ids.__getitem__, lemmas), np.intp, len(lemmas))
+        except KeyError:
+            pass
+        with self._lock:
+            table = self._table
+            new = list(set(lemmas).difference(table.ids))
+            if new:
+                if len(table.words) + len(new) > _TABLE_LIMIT:
+                    table = _LemmaTable(self.generic)
+                    new = list(dict.fromkeys(lemmas))
+                    table.add(new)
+                    self._table = table
+                else:
+                    table.add(new)
         return table, np.fromiter(map(table.ids.__getitem__, lemmas), np.intp, len(lemmas))
-    except KeyError:
-        pass
-    with _table_lock:
-        table = _table
-        new = list(set(lemmas).difference(table.ids))
-        if new:
-            if len(table.words) + len(new) > _TABLE_LIMIT:
-                table = _LemmaTable()
-                new = list(dict.fromkeys(lemmas))
-                table.add(new)
-                _table = table
-            else:
-                table.add(new)
-    return table, np.fromiter(map(table.ids.__getitem__, lemmas), np.intp, len(lemmas))
+
+    def features(
+        self,
+        lemmas: Sequence[str],
+        *,
+        districts: Iterable[str] = (),
+        length: int = 0,
+        settlements: Iterable[str] = (),
+    ) -> StoryFeatures:
+        """Features of an article body from its lemmas (numbers are kept as their digits)."""
+        return _features(self._lemma_ids(lemmas), districts, length, settlements)
+
+
+_LANGUAGE_ONLY = StoryVocabulary()
 
 
 def story_features(
@@ -273,9 +295,22 @@ def story_features(
     districts: Iterable[str] = (),
     length: int = 0,
     settlements: Iterable[str] = (),
+    vocabulary: StoryVocabulary | None = None,
 ) -> StoryFeatures:
-    """Features of an article body from its lemmas (numbers are kept as their digits)."""
-    table, ids = _lemma_ids(lemmas)
+    """Features of an article body from its lemmas (numbers are kept as their digits), with
+    ``vocabulary`` (default: the language's generic words only; an Analyzer has its region's)."""
+    return (vocabulary or _LANGUAGE_ONLY).features(
+        lemmas, districts=districts, length=length, settlements=settlements
+    )
+
+
+def _features(
+    found: tuple[_LemmaTable, npt.NDArray[np.intp]],
+    districts: Iterable[str],
+    length: int,
+    settlements: Iterable[str],
+) -> StoryFeatures:
+    table, ids = found
     ids = ids[~table.stops[ids]]  # content words, in order
     hashes = table.hashes[ids]
     words_of = table.words.__getitem__

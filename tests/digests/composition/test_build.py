@@ -26,7 +26,7 @@ _ids = itertools.count(1)
 
 @pytest.fixture(scope="module")
 def region() -> Region:
-    return load_region()
+    return load_region("moscow")
 
 
 def story(
@@ -276,7 +276,7 @@ requests_strategy = st.builds(
 def test_build_many_matches_build_digest(
     stories: list[StoryCandidate], requests: list[DigestRequest]
 ) -> None:
-    region = load_region()
+    region = load_region("moscow")
     many = build_many(requests, stories, region)
     assert set(many) == set(requests)
     for r in requests:

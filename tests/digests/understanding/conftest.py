@@ -7,4 +7,4 @@ from digests.understanding.analyzer import Analyzer, get_analyzer
 
 @pytest.fixture(scope="session")
 def analyzer() -> Analyzer:
-    return get_analyzer()
+    return get_analyzer("moscow")

@@ -10,7 +10,7 @@ from digests.understanding.places.names import Place, Resolution, resolve
 
 @pytest.fixture(scope="module")
 def region() -> Region:
-    return load_region()
+    return load_region("moscow")
 
 
 def district(slug: str) -> Place:
@@ -131,4 +131,4 @@ def test_other_regions_abbreviations_do_not_match(region: Region) -> None:
 
 def test_resolution_keeps_the_query() -> None:
     assert Resolution("x").status == "unknown"
-    assert resolve("Хамовники", load_region()).query == "Хамовники"
+    assert resolve("Хамовники", load_region("moscow")).query == "Хамовники"

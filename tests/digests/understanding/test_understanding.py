@@ -8,7 +8,7 @@ from digests.understanding.stories import StoryFeatures
 
 
 def test_analyzer_is_a_singleton() -> None:
-    assert get_analyzer() is get_analyzer()
+    assert get_analyzer("moscow") is get_analyzer("moscow")
     assert get_morph() is get_morph()
 
 
