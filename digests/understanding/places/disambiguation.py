@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from digests.region import PlaceNames
+from digests.region import Ambiguity, PlaceNames
 from digests.understanding.morph import Morph, Tokens
 from digests.understanding.places.gazetteer import Gazetteer, Match, word_forms
 
@@ -122,9 +122,6 @@ class Disambiguator:
         """``morph`` expands context words into all their forms; without it a simpler
         built-in declension is used (good enough for tests of the name rules)."""
         self._gazetteer = gazetteer
-        # Slug → ambiguity; a name not listed is tagged on any mention.
-        self._districts = names.ambiguous_districts
-        self._settlements = names.ambiguous_settlements
 
         def expand(words: frozenset[str]) -> frozenset[str]:
             out: set[str] = set()
@@ -141,29 +138,25 @@ class Disambiguator:
         self._neg_before = expand(_NEG_BEFORE)
         self._neg_after = expand(_NEG_AFTER)
         self._court_qualifier = expand(frozenset({"районный", "межрайонный"}))
+        # Ambiguity → its other-sense and veto words in all their forms.
         self._senses = {
-            key: (expand(a.other_sense), expand(a.veto))
-            for key, a in (dict(self._districts) | dict(self._settlements)).items()
+            a: (expand(a.other_sense), expand(a.veto))
+            for a in (*names.ambiguous_districts.values(), *names.ambiguous_settlements.values())
         }
 
-    def is_ambiguous(self, kind: str, slug: str) -> bool:
-        return slug in (self._districts if kind == "district" else self._settlements)
-
     def judge(
-        self, kind: str, slug: str, cue: bool, doc_words: Callable[[], frozenset[str]]
+        self, amb: Ambiguity, cue: bool, doc_words: Callable[[], frozenset[str]]
     ) -> tuple[bool, str]:
-        """Whether a name (not negated by its neighbours) counts, and why; ``doc_words`` gives
-        the words of the whole text (computed on first use)."""
-        amb = (self._districts if kind == "district" else self._settlements).get(slug)
-        if amb is None:
-            return True, "name" + (" with district context" if cue else "")
+        """Whether an ambiguous name (not negated by its neighbours) counts, and why;
+        ``doc_words`` gives the words of the whole text (computed on first use). A name that
+        is not ambiguous always counts."""
         if cue:
-            vetoed = self._senses[slug][1] & doc_words()
+            vetoed = self._senses[amb][1] & doc_words()
             ok = not vetoed
             return ok, "district context" if ok else f"other city: {', '.join(sorted(vetoed))}"
         if amb.needs_context:
             return False, "ambiguous name without district context"
-        other = self._senses[slug][0] & doc_words()
+        other = self._senses[amb][0] & doc_words()
         ok = not other
         why = (
             "ambiguous name, no sign of another sense"

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import compress
 
-from digests.region import FormerSettlement, Region
+from digests.region import Ambiguity, FormerSettlement, Region
 from digests.understanding.morph import Tokens, fold_text
 
 __all__ = [
@@ -92,6 +92,8 @@ class Pattern:
     # for two-word "adjective + noun" names: the noun group key, adjective position, adj forms
     sibling_key: tuple[str, ...] | None = None
     adj_first: bool = True
+    # how a district or settlement name is also something else (names.json), if it is
+    ambiguity: Ambiguity | None = None
 
 
 @dataclass(slots=True)
@@ -152,10 +154,12 @@ class Gazetteer:
         }
         patterns: list[Pattern] = []
         for d in region.districts:
-            patterns.extend(self._name_patterns("district", d.slug, d.name_ru))
+            amb = names.ambiguous_districts.get(d.slug)
+            patterns.extend(self._name_patterns("district", d.slug, d.name_ru, amb))
         for s in region.former_settlements:
             if s.slug not in names.settlements_named_as_districts:
-                patterns.extend(self._name_patterns("settlement", s.slug, s.name_ru))
+                amb = names.ambiguous_settlements.get(s.slug)
+                patterns.extend(self._name_patterns("settlement", s.slug, s.name_ru, amb))
         for o in region.okrugs:
             adjective = o.name_ru.split(" ")[0]  # «Северо-Западный административный округ»
             parts = tuple(word_forms(p) for p in fold_text(adjective).split("-"))
@@ -180,7 +184,7 @@ class Gazetteer:
                     forms[f] = p.target
 
     @staticmethod
-    def _name_patterns(kind: str, slug: str, name: str) -> list[Pattern]:
+    def _name_patterns(kind: str, slug: str, name: str, amb: Ambiguity | None) -> list[Pattern]:
         groups = [fold_text(g).split("-") for g in name.split(" ")]
         flat = tuple(word_forms(w) for g in groups for w in g)
         if len(groups) == 2 and (len(groups[0]) == 1 or len(groups[1]) == 1):
@@ -191,10 +195,10 @@ class Gazetteer:
                 noun = tuple(groups[1 - adj_idx])
                 inverted = tuple(word_forms(w) for g in reversed(groups) for w in g)
                 return [
-                    Pattern(kind, slug, flat, noun, adj_first=adj_idx == 0),
-                    Pattern(kind, slug, inverted, noun, adj_first=adj_idx == 1),
+                    Pattern(kind, slug, flat, noun, adj_first=adj_idx == 0, ambiguity=amb),
+                    Pattern(kind, slug, inverted, noun, adj_first=adj_idx == 1, ambiguity=amb),
                 ]
-        return [Pattern(kind, slug, flat)]
+        return [Pattern(kind, slug, flat, ambiguity=amb)]
 
     def abbreviations(self, text: str) -> Iterator[Abbreviation]:
         """Okrug abbreviations in the original text (case matters)."""

@@ -144,12 +144,16 @@ class DistrictTagger:
             kind, slug = m.pattern.kind, m.pattern.target
             # Plain names are checked only for what follows («Головинский суд»): a station
             # or park named after an unambiguous district lies in that district anyway.
-            neg = context.negative(tokens, m, check_before=context.is_ambiguous(kind, slug))
+            amb = m.pattern.ambiguity
+            neg = context.negative(tokens, m, check_before=amb is not None)
             if neg is not None:
                 note(kind, slug, m.first, m.last, False, f"not a district: {neg}")
                 continue
             cue = cued[idx] or context.list_cue(tokens, matches, cued, idx)
-            ok, why = context.judge(kind, slug, cue, doc_words)
+            if amb is None:  # most names: no call into the context rules
+                ok, why = True, "name" + (" with district context" if cue else "")
+            else:
+                ok, why = context.judge(amb, cue, doc_words)
             note(kind, slug, m.first, m.last, ok, why)
             if not ok:
                 continue
