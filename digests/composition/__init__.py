@@ -1,14 +1,14 @@
-"""Composing digests: which stories a subscriber gets (:mod:`.build`) and how they look in
-Telegram (:mod:`.render`). Pure: the caller loads candidates and delivers the result."""
+"""Composing digests: what a digest is (:mod:`.digest`), which stories a subscriber gets
+(:mod:`.build`) and how they look in Telegram (:mod:`.render`). Pure: the caller loads
+candidates and delivers the result."""
 
-from digests.composition.build import (
+from digests.composition.build import build_digest, build_many
+from digests.composition.digest import (
     Digest,
     DigestItem,
     DigestRequest,
     Section,
     StoryCandidate,
-    build_digest,
-    build_many,
     should_send,
 )
 from digests.composition.render import (

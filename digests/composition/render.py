@@ -25,7 +25,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_skeleton
 from babel.numbers import format_decimal
 
-from digests.composition.build import Digest, DigestItem, DigestRequest, Section
+from digests.composition.digest import Digest, DigestItem, DigestRequest, Section
 from digests.i18n import N_, Translator
 from digests.region import Region
 
@@ -323,7 +323,7 @@ def render_digest(
     ``topic_labels`` maps topic slugs to English labels (msgids), translated here. The header
     date is ``now`` (default: the end of the period) in ``tz`` (default: the region's zone).
     An empty digest renders as the «nothing new» note; whether to send it is the caller's
-    decision (:func:`digests.composition.build.should_send`).
+    decision (:func:`digests.composition.digest.should_send`).
     """
     request = digest.request
     if digest.is_empty:

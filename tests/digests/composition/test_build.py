@@ -8,13 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digests.composition.build import (
+from digests.composition.build import build_digest, build_many
+from digests.composition.digest import (
     Digest,
     DigestRequest,
     Section,
     StoryCandidate,
-    build_digest,
-    build_many,
     should_send,
 )
 from digests.region import Region, load_region

@@ -15,7 +15,7 @@ from babel.messages.extract import extract_from_file
 from babel.messages.mofile import write_mo
 from babel.support import Translations
 
-from digests.composition.build import Digest, DigestItem, DigestRequest, Section, StoryCandidate
+from digests.composition.digest import Digest, DigestItem, DigestRequest, Section, StoryCandidate
 from digests.composition.render import (
     MAX_MESSAGE_LENGTH,
     render_digest,
