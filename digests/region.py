@@ -20,7 +20,6 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
     "Ambiguity",
@@ -194,6 +193,8 @@ def load_region(city: str | Path) -> Region:
 
 
 def _region(raw: dict[str, Any], names: dict[str, Any]) -> Region:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # lazy: only loading checks a zone
+
     city = raw["city"]
     try:
         ZoneInfo(city["timezone"])

@@ -17,7 +17,6 @@ prefers districts («Северный» alone is both a district and an okrug).
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import re
 from collections.abc import Iterable
@@ -286,6 +285,8 @@ def resolve(text: str, region: Region) -> Resolution:
 
 
 def _fuzzy(region: Region, text: str, query: _Query, index: _Index) -> Resolution:
+    import difflib  # lazy: only typos need it, and the analyzer imports this package too
+
     key = query.key
     scored: dict[Place, float] = {}
     best_key_places: set[Place] = set()
