@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from digests.understanding import Analyzer, StoryIndex, Understanding, get_analyzer
+from digests.understanding.stories import StoryModel
 from tests.digests.understanding.devset import DEVSET_PATH, DevArticle, load_devset
 
 
@@ -57,15 +58,19 @@ def _pr(gold: Sequence[frozenset[str]], pred: Sequence[frozenset[str]]) -> PR:
     return PR(tp, fp, fn)
 
 
-def cluster(articles: Sequence[DevArticle], results: Sequence[Understanding]) -> list[int]:
+def cluster(
+    articles: Sequence[DevArticle],
+    results: Sequence[Understanding],
+    model: StoryModel | None = None,
+) -> list[int]:
     """Feed articles in publication order through a StoryIndex, as the bot would."""
-    index = StoryIndex()
+    index = StoryIndex(model=model)
     story_of = [0] * len(articles)
     next_story = 1
     order = sorted(range(len(articles)), key=lambda i: articles[i].published)
     for i in order:
         a, u = articles[i], results[i]
-        match = index.assign(u.story, a.published, a.url)
+        match = index.assign(u.story, a.published, a.url, source=a.feed)
         sid = match.story_id
         if sid is None:
             sid = next_story

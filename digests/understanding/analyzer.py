@@ -100,6 +100,8 @@ class Analyzer:
             districts=places.districts,
             settlements=places.settlements,
             length=len(body),
+            words=tokens.words[split:],
+            gaps=tokens.gaps[split:],
         )
         understanding = Understanding(
             districts=places.districts,

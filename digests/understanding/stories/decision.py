@@ -1,42 +1,28 @@
-"""Whether two similar articles are one story: the thresholds and the vetoes.
+"""Whether a candidate is the same story: the evidence weighed by the fitted model.
 
-* Near-duplicates (LSH candidates): estimated *containment* of the smaller text's shingles in
-  the other (an edited copy that keeps 70% of a release is a copy even if the release is long).
-* Paraphrases: an okrug paper that rewrites a release sentence by sentence shares few lemma
-  bigrams with it, but keeps its *content words*: names, streets, organisations, numbers and
-  specific nouns («Коломенское», «Гурьянова», «340», «планетарий»). A rewrite joins a story
-  with an IDF-weighted Dice of content terms ≥ 0.40 *and* none of the vetoes *and* a shared
-  number or place (or a Dice ≥ 0.55 without one).
-* Vetoes: different districts, different former settlements, or each text having a number the
-  other lacks. Template pieces («открыли площадку в Куркино» / «... в Щукино») share their
-  wording, so in both channels only the vetoes keep them apart.
+No single piece of evidence vetoes a merge. An okrug paper that republishes a city release
+adds a local paragraph with numbers of its own, so "each text has a number the other lacks"
+is common among true copies; what speaks against a merge is a *conflict*: the same counted
+word with other numbers, two different places for texts about one place each, a paper's own
+template series. :func:`judge` weighs all of it with :class:`.StoryModel` and keeps the
+contributions, so that ``newsbot stories --explain`` and the tests see why.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from digests.understanding.stories.features import StoryFeatures
+from digests.understanding.stories.evidence import (
+    PLACE_APART,
+    PLACE_CONFLICT,
+    PLACE_SHARED,
+    Evidence,
+)
+from digests.understanding.stories.model import Score, StoryModel, default_model
 
-__all__ = [
-    "CONTAINMENT",
-    "MIN_TERMS",
-    "StoryMatch",
-    "anchored",
-    "duplicate_objection",
-    "paraphrase_objection",
-    "shared_terms",
-    "veto",
-    "worth_weighing",
-]
+__all__ = ["MIN_SHARED_WORDS", "Judgement", "StoryMatch", "judge", "worth_weighing"]
 
-CONTAINMENT = 0.45  # estimated share of the smaller text's shingles found in the other
-# Paraphrase channel.
-TERM_OVERLAP = 0.40  # weighted Dice of content terms needed to call a rewrite the same story
-TERM_OVERLAP_ALONE = 0.55  # ...or without a shared number or place
-RAW_OVERLAP = 0.25  # unweighted Dice below which a candidate is not weighed at all
-MIN_TERMS = 12  # fewer content words than this: too little to tell a paraphrase from a topic
-MIN_SHARED = 6  # shared content words needed, whatever their weight
+MIN_SHARED_WORDS = 0.25  # unweighted Dice of content words below which a pair is not weighed
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,89 +35,89 @@ class StoryMatch:
     containment: float = 0.0
     reason: str = "no similar article"
     rejected: tuple[tuple[int, str], ...] = ()  # (article id, why not) for explain
-    overlap: float = 0.0  # weighted overlap of content terms (paraphrase channel only)
+    overlap: float = 0.0  # weighted overlap of content terms
+    probability: float = 0.0  # the model's same-story probability for the matched article
 
 
-def veto(
-    a: StoryFeatures,
-    b_districts: tuple[str, ...],
-    b_numbers: tuple[str, ...],
-    b_settlements: tuple[str, ...],
-) -> str | None:
-    """Evidence that two similar texts are different stories from one template (``b`` is an
-    indexed article: its districts, numbers and settlements)."""
-    if a.districts and b_districts and a.districts.isdisjoint(b_districts):
-        return "different districts"
-    # Places are compared at the finest level both texts name: «в поселении Роговское» and
-    # «в поселении Вороновское» are one district today but still two places.
-    if a.settlements and b_settlements and a.settlements.isdisjoint(b_settlements):
-        return "different settlements"
-    # Each text has a number the other lacks.
-    if not a.numbers.issubset(b_numbers) and not a.numbers.issuperset(b_numbers):
-        return "different numbers"
-    return None
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """The evidence about a pair, the model that weighed it and the verdict."""
+
+    evidence: Evidence
+    model: StoryModel
+    probability: float
+
+    @property
+    def threshold(self) -> float:
+        return self.model.threshold
+
+    @property
+    def same(self) -> bool:
+        return self.probability >= self.model.threshold
+
+    @property
+    def score(self) -> Score:
+        """The probability with each feature's contribution (computed on demand)."""
+        return self.model.score(self.evidence)
+
+    def summary(self) -> str:
+        """One line: the verdict, the score and the evidence that weighed most."""
+        verdict = "same story" if self.same else "not the same story"
+        strongest = sorted(self.score.contributions, key=lambda c: (-abs(c[2]), c[0]))[:3]
+        why = ", ".join(f"{_describe(self.evidence, n)} {c:+.1f}" for n, _, c in strongest)
+        return f"{verdict}: score {self.probability:.2f} (threshold {self.threshold:.2f}); {why}"
+
+    def lines(self) -> list[str]:
+        """Every piece of evidence with its contribution to the logit, for people."""
+        e, score = self.evidence, self.score
+        out = [
+            f"score {self.probability:.3f} (threshold {self.threshold:.2f}): "
+            + ("same story" if self.same else "not the same story"),
+            f"  {'prior (intercept)':<64} {score.intercept:+7.2f}",
+        ]
+        for name, value, contribution in score.contributions:
+            label = f"{_describe(e, name)} [{name} = {value:.2f}]"
+            out.append(f"  {label:<64} {contribution:+7.2f}")
+        out.append(f"  {'= logit':<64} {score.logit:+7.2f}")
+        out.append(f"  hours apart: {e.hours_apart:.1f}; estimated Jaccard {e.jaccard:.2f}")
+        return out
 
 
-def anchored(
-    a: StoryFeatures,
-    b_districts: tuple[str, ...],
-    b_numbers: tuple[str, ...],
-    b_settlements: tuple[str, ...],
-) -> bool:
-    """Concrete common ground beyond wording: a shared number, district or settlement."""
-    return not (
-        a.numbers.isdisjoint(b_numbers) and a.districts.isdisjoint(b_districts)
-        and a.settlements.isdisjoint(b_settlements)
-    )  # fmt: skip
+def _describe(e: Evidence, feature: str) -> str:
+    """What a feature's value means for this pair, in words."""
+    match feature:
+        case "containment":
+            return f"containment {e.containment:.2f}"
+        case "term_overlap":
+            terms = ", ".join(e.shared_terms[:5])
+            return f"term overlap {e.term_overlap:.2f}" + (f" ({terms})" if terms else "")
+        case "numbers_agree":
+            return f"numbers agree: {'; '.join(e.numbers_agree) or 'none'}"
+        case "numbers_conflict":
+            return f"numbers conflict: {'; '.join(e.numbers_conflict) or 'none'}"
+        case "numbers_apart":
+            return f"numbers a part and its whole: {'; '.join(e.numbers_apart) or 'none'}"
+        case "same_place" | "other_place":
+            return {
+                PLACE_SHARED: f"same place ({', '.join(e.shared_places)})",
+                PLACE_CONFLICT: "one different place each",
+                PLACE_APART: "different places, several in one text (no evidence)",
+            }.get(e.places, "a text names no place (no evidence)")
+        case "same_feed":
+            return "same feed" if e.same_feed else "different feeds"
+    return feature
 
 
-def shared_terms(terms: frozenset[str], other: tuple[str, ...]) -> frozenset[str]:
-    """``terms & frozenset(other)`` with the result's iteration order (which fixes the order of
-    a float sum over it) that ``terms & other_terms`` had when ``other`` holds the iteration
-    order of the frozenset ``other_terms``: CPython builds an intersection by walking the
-    smaller set (the right one on a tie) and inserting the members found in the larger."""
-    if len(other) > len(terms):
-        others = frozenset(other)
-        return frozenset(filter(others.__contains__, terms))
-    return frozenset(filter(terms.__contains__, other))
-
-
-def duplicate_objection(
-    a: StoryFeatures,
-    containment: float,
-    threshold: float,
-    b_districts: tuple[str, ...],
-    b_numbers: tuple[str, ...],
-    b_settlements: tuple[str, ...],
-) -> str | None:
-    """Why a near-duplicate candidate is not the same story; None when it is."""
-    if containment < threshold:
-        return f"containment {containment:.2f} < {threshold:.2f}"
-    why = veto(a, b_districts, b_numbers, b_settlements)
-    return None if why is None else f"containment {containment:.2f} but {why}"
+def judge(evidence: Evidence, model: StoryModel | None = None) -> Judgement:
+    """Weigh the evidence about a pair with the fitted model."""
+    m = model if model is not None else default_model()
+    return Judgement(evidence, m, m.probability(m.values(evidence)))
 
 
 def worth_weighing(n_shared: int, n_terms: int, n_other_terms: int) -> bool:
-    """Cheap unweighted Dice first: rewrites of one release share half their words."""
-    return not (n_shared < MIN_SHARED or 2 * n_shared < RAW_OVERLAP * (n_terms + n_other_terms))
-
-
-def paraphrase_objection(
-    a: StoryFeatures,
-    dice: float,
-    b_districts: tuple[str, ...],
-    b_numbers: tuple[str, ...],
-    b_settlements: tuple[str, ...],
-) -> str | None:
-    """Why a rewrite with this weighted Dice of content terms is not the same story; None
-    when it is."""
-    if dice < TERM_OVERLAP:
-        return f"term overlap {dice:.2f} < {TERM_OVERLAP:.2f}"
-    why = veto(a, b_districts, b_numbers, b_settlements)
-    if (
-        why is None
-        and dice < TERM_OVERLAP_ALONE
-        and not anchored(a, b_districts, b_numbers, b_settlements)
-    ):
-        why = "no shared number or place"
-    return None if why is None else f"term overlap {dice:.2f} but {why}"
+    """Whether a candidate shares enough content words to be weighed at all: a cost guard
+    before the full evidence (texts of one city's news share many words). Copies share more
+    than a quarter of their content words (on the development pairs at least a third), and
+    no development pair below it scores above 0.2."""
+    total = n_terms + n_other_terms
+    return total > 0 and 2 * n_shared >= MIN_SHARED_WORDS * total

@@ -7,6 +7,8 @@ terms, both from lemmas.
 * Content terms (:attr:`StoryFeatures.terms`): the body's lemmas without function words and
   generic news words, for the paraphrase channel of :mod:`.index`; with their hashes and the
   document-frequency slots the index counts them in.
+* Numbers in context (:attr:`StoryFeatures.quantities`, :mod:`.quantities`): each number with
+  the word it counts, so that two texts can agree or conflict on a count.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
+
+from digests.understanding.stories.quantities import CARDINALS, Quantity, quantities
 
 __all__ = [
     "DF_BITS",
@@ -34,8 +38,9 @@ __all__ = [
 
 NUM_PERM = 128
 _SHINGLE = 2  # lemma bigrams: robust to reordered paragraphs and light rewording
-_FORMAT = 1  # version byte of the serialised form without content terms (still written)
-_FORMAT_TERMS = 2  # version 1 layout plus a length-prefixed block of content terms
+# Version byte of the serialised form. 1: head, signature, string sections; 2: a length-prefixed
+# block of content terms after the signature; 3 (written now): then a block of quantities.
+_FORMAT_PLAIN, _FORMAT_TERMS, _FORMAT = 1, 2, 3
 
 U64 = npt.NDArray[np.uint64]
 U32 = npt.NDArray[np.uint32]
@@ -120,6 +125,7 @@ class StoryFeatures:
     length: int = 0  # characters of the cleaned body: "most complete" representative
     settlements: frozenset[str] = frozenset()  # former settlements named (finer than districts)
     terms: frozenset[str] = frozenset()  # content lemmas of the body, for paraphrases
+    quantities: frozenset[Quantity] = frozenset()  # (counted word, number) pairs of the body
     # Derived from terms (never stored), in one order: the terms and their BLAKE2b hashes (a
     # deterministic tie-break when choosing anchors); computed here unless the caller has them.
     words: tuple[str, ...] = field(default=(), repr=False)
@@ -136,35 +142,40 @@ class StoryFeatures:
     def to_bytes(self) -> bytes:
         """Deterministic little-endian encoding: version, counts, signature, then strings.
 
-        Version 1: head, signature, string sections. Version 2 (written when there are content
-        terms) inserts ``<I`` byte length + the \\x1f-joined terms right after the signature;
-        the rest is the version 1 layout, so both versions share one reader.
+        Version 1: head, signature, string sections. Version 2 inserts ``<I`` byte length +
+        the \\x1f-joined terms right after the signature; version 3 (written now) then a
+        block of quantities the same way (``word\\x1dnumber`` each). The string sections stay
+        last, so all versions share one reader.
         """
         extra = "\x1f".join(sorted(self.districts)) + "\x1e" + "\x1f".join(sorted(self.numbers))
         if self.settlements:  # optional third section: bytes without it keep the first layout
             extra += "\x1e" + "\x1f".join(sorted(self.settlements))
-        version = _FORMAT_TERMS if self.terms else _FORMAT
-        head = struct.pack("<BII", version, self.n_shingles, self.length)
+        head = struct.pack("<BII", _FORMAT, self.n_shingles, self.length)
         out = head + self.signature.astype("<u4").tobytes()
-        if self.terms:
-            block = "\x1f".join(sorted(self.terms)).encode("utf-8")
-            out += struct.pack("<I", len(block)) + block
+        for block in (
+            "\x1f".join(sorted(self.terms)),
+            "\x1f".join(sorted(f"{word}\x1d{number}" for word, number in self.quantities)),
+        ):
+            data = block.encode("utf-8")
+            out += struct.pack("<I", len(data)) + data
         return out + extra.encode("utf-8")
 
     @classmethod
     def from_bytes(cls, data: bytes) -> StoryFeatures:
         version, n_shingles, length = struct.unpack_from("<BII", data)
-        if version not in (_FORMAT, _FORMAT_TERMS):
+        if version not in (_FORMAT_PLAIN, _FORMAT_TERMS, _FORMAT):
             raise ValueError(f"unknown story signature format {version}")
         off = struct.calcsize("<BII")
         sig = np.frombuffer(data, dtype="<u4", count=NUM_PERM, offset=off).astype(np.uint32)
         off += 4 * NUM_PERM
-        terms: frozenset[str] = frozenset()
-        if version == _FORMAT_TERMS:
+        blocks: list[list[str]] = []
+        for _ in range(version - 1):  # the length-prefixed blocks: terms, then quantities
             (size,) = struct.unpack_from("<I", data, off)
             off += 4
-            terms = frozenset(data[off : off + size].decode("utf-8").split("\x1f"))
+            blocks.append(data[off : off + size].decode("utf-8").split("\x1f") if size else [])
             off += size
+        terms = frozenset(blocks[0]) if blocks else frozenset()
+        pairs = (q.split("\x1d", 1) for q in blocks[1]) if len(blocks) > 1 else iter(())
         sections = data[off:].decode("utf-8").split("\x1e")
         districts_s, numbers_s = sections[0], sections[1]
         settlements_s = sections[2] if len(sections) > 2 else ""
@@ -176,6 +187,7 @@ class StoryFeatures:
             length=length,
             settlements=frozenset(filter(None, settlements_s.split("\x1f"))),
             terms=terms,
+            quantities=frozenset((word, number) for word, number in pairs),
         )
 
     def similarity(self, other: StoryFeatures) -> tuple[float, float]:
@@ -204,14 +216,15 @@ _TABLE_LIMIT = 500_000  # distinct lemmas before the table starts afresh
 
 class _LemmaTable:
     """Per-lemma facts computed once: an id per lemma, and by id its BLAKE2b hash and whether
-    it is a stop word, a content term or a number. One dict lookup per word of an article
-    (then numpy indexing) replaces a lookup per word in each of several caches.
+    it is a stop word, a content term, a number in digits, or a token that may start a number
+    (digits or a cardinal word, where :func:`.quantities.quantities` looks). One dict lookup
+    per word of an article (then numpy indexing) replaces a lookup per word in several caches.
 
     Thread-safe enough for worker threads: readers look ids up first and read the arrays
     afterwards; a writer (under a lock) stores the facts of new lemmas, installing grown
     arrays, *before* publishing their ids, and a full table is replaced, never cleared."""
 
-    __slots__ = ("digits", "generic", "hashes", "ids", "stops", "terms", "words")
+    __slots__ = ("digits", "generic", "hashes", "ids", "numeric", "stops", "terms", "words")
 
     def __init__(self, generic: frozenset[str], capacity: int = 4096) -> None:
         self.generic = generic
@@ -221,6 +234,7 @@ class _LemmaTable:
         self.stops: npt.NDArray[np.bool_] = np.zeros(capacity, np.bool_)
         self.terms: npt.NDArray[np.bool_] = np.zeros(capacity, np.bool_)
         self.digits: npt.NDArray[np.bool_] = np.zeros(capacity, np.bool_)
+        self.numeric: npt.NDArray[np.bool_] = np.zeros(capacity, np.bool_)
 
     def add(self, new: list[str]) -> None:
         n = len(self.words)
@@ -230,17 +244,21 @@ class _LemmaTable:
             stops: npt.NDArray[np.bool_] = np.zeros(size, np.bool_)
             terms: npt.NDArray[np.bool_] = np.zeros(size, np.bool_)
             digits: npt.NDArray[np.bool_] = np.zeros(size, np.bool_)
+            numeric: npt.NDArray[np.bool_] = np.zeros(size, np.bool_)
             hashes[:n], stops[:n] = self.hashes[:n], self.stops[:n]
-            terms[:n], digits[:n] = self.terms[:n], self.digits[:n]
+            terms[:n], digits[:n], numeric[:n] = self.terms[:n], self.digits[:n], self.numeric[:n]
         else:
-            hashes, stops, terms, digits = self.hashes, self.stops, self.terms, self.digits
+            hashes, stops, terms = self.hashes, self.stops, self.terms
+            digits, numeric = self.digits, self.numeric
         for i, w in enumerate(new, n):
             hashes[i] = _stable_u64(w.encode("utf-8"))
             stops[i] = w in _STOPWORDS
             terms[i] = _is_term(w, self.generic)
             digits[i] = w.isdigit()
+            numeric[i] = w[:1].isdigit() or w in CARDINALS
         self.words.extend(new)
-        self.hashes, self.stops, self.terms, self.digits = hashes, stops, terms, digits
+        self.hashes, self.stops, self.terms = hashes, stops, terms
+        self.digits, self.numeric = digits, numeric
         self.ids.update(zip(new, range(n, n + len(new)), strict=True))
 
 
@@ -281,9 +299,15 @@ class StoryVocabulary:
         districts: Iterable[str] = (),
         length: int = 0,
         settlements: Iterable[str] = (),
+        words: Sequence[str] | None = None,
+        gaps: Sequence[str] | None = None,
     ) -> StoryFeatures:
-        """Features of an article body from its lemmas (numbers are kept as their digits)."""
-        return _features(self._lemma_ids(lemmas), districts, length, settlements)
+        """Features of an article body from its lemmas (numbers are kept as their digits); with
+        the body's folded word tokens and the gaps before them (parallel to ``lemmas``) also its
+        numbers in context."""
+        return _features(
+            self._lemma_ids(lemmas), lemmas, districts, length, settlements, words, gaps
+        )
 
 
 _LANGUAGE_ONLY = StoryVocabulary()
@@ -295,22 +319,34 @@ def story_features(
     districts: Iterable[str] = (),
     length: int = 0,
     settlements: Iterable[str] = (),
+    words: Sequence[str] | None = None,
+    gaps: Sequence[str] | None = None,
     vocabulary: StoryVocabulary | None = None,
 ) -> StoryFeatures:
     """Features of an article body from its lemmas (numbers are kept as their digits), with
-    ``vocabulary`` (default: the language's generic words only; an Analyzer has its region's)."""
+    ``vocabulary`` (default: the language's generic words only; an Analyzer has its region's);
+    with ``words`` and ``gaps`` also its numbers in context (:meth:`StoryVocabulary.features`)."""
     return (vocabulary or _LANGUAGE_ONLY).features(
-        lemmas, districts=districts, length=length, settlements=settlements
-    )
+        lemmas, districts=districts, length=length, settlements=settlements, words=words,
+        gaps=gaps,
+    )  # fmt: skip
 
 
 def _features(
     found: tuple[_LemmaTable, npt.NDArray[np.intp]],
+    lemmas: Sequence[str],
     districts: Iterable[str],
     length: int,
     settlements: Iterable[str],
+    words: Sequence[str] | None,
+    gaps: Sequence[str] | None,
 ) -> StoryFeatures:
     table, ids = found
+    counted: frozenset[Quantity] = frozenset()
+    if words is not None and gaps is not None:
+        starts = np.flatnonzero(table.numeric[ids]).tolist()
+        if starts:
+            counted = quantities(words, gaps, lemmas, starts)
     ids = ids[~table.stops[ids]]  # content words, in order
     hashes = table.hashes[ids]
     words_of = table.words.__getitem__
@@ -327,12 +363,14 @@ def _features(
         keep[0] = True
         np.not_equal(term_hashes[1:], term_hashes[:-1], out=keep[1:])
         term_hashes, term_ids = term_hashes[keep], term_ids[keep]
-    words = tuple(map(words_of, term_ids.tolist()))
-    terms = frozenset(words)
+    term_words = tuple(map(words_of, term_ids.tolist()))
+    terms = frozenset(term_words)
     places, towns = frozenset(districts), frozenset(settlements)
     if len(ids) < _SHINGLE:
         sig = np.full(NUM_PERM, _EMPTY, dtype=np.uint32)
-        return StoryFeatures(sig, 0, places, numbers, length, towns, terms, words, term_hashes)
+        return StoryFeatures(
+            sig, 0, places, numbers, length, towns, terms, counted, term_words, term_hashes
+        )
     # Shingle hash: rolling combination of neighbouring word hashes (uint64 wraps around).
     sh = hashes[: len(hashes) - _SHINGLE + 1].copy()
     for k in range(1, _SHINGLE):
@@ -348,4 +386,6 @@ def _features(
     values += _B[None, :]
     # >> 32 is monotonic, so it can be applied after the minimum (128 values, not n × 128).
     sig = (values.min(axis=0) >> _SHIFT).astype(np.uint32)
-    return StoryFeatures(sig, n_shingles, places, numbers, length, towns, terms, words, term_hashes)
+    return StoryFeatures(
+        sig, n_shingles, places, numbers, length, towns, terms, counted, term_words, term_hashes
+    )

@@ -1,40 +1,39 @@
 """The in-memory index of recent articles that assigns each new one to a story.
 
-* Near-duplicates: LSH banding of the MinHash signatures, so an insertion or lookup costs
-  O(bands), not O(articles).
-* Paraphrases, tried when the first channel finds nothing: the sets of content terms, each word
-  weighted by its rarity among the articles of the window (IDF from the index's own document
-  frequencies, counted in a fixed hash table). Candidates come from an inverted index of each
-  article's rarest words ("anchors", a few short posting lists, ties broken by hash so that two
-  texts pick the same shared words), so a lookup costs O(anchors), not O(articles).
+Candidates come from two channels, each costing O(its keys), not O(articles):
 
-What counts as the same story is decided in :mod:`.decision`. Story ids are the caller's
-(database rows): :meth:`StoryIndex.assign` says which existing story an article belongs to,
-the caller creates a row if needed, then :meth:`StoryIndex.add`.
+* near-duplicates: LSH banding of the MinHash signatures;
+* rewrites: an inverted index of each article's rarest content terms ("anchors", a few short
+  posting lists; rarity from the index's own document frequencies, counted in a fixed hash
+  table; ties broken by hash so that two texts pick the same shared words). A candidate must
+  be found through several anchors.
+
+Each candidate within the window is then weighed (:mod:`.evidence`, :mod:`.decision`): the
+article joins the story of the best candidate whose same-story score reaches the model's
+threshold. Story ids are the caller's (database rows): :meth:`StoryIndex.assign` says which
+existing story an article belongs to, the caller creates a row if needed, then
+:meth:`StoryIndex.add`.
 """
 
 from __future__ import annotations
 
+import math
 import struct
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import compress, repeat
-from operator import ge
+from itertools import repeat
 from typing import Final, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from digests.understanding.stories.decision import (
-    CONTAINMENT,
-    MIN_TERMS,
+    Judgement,
     StoryMatch,
-    duplicate_objection,
-    paraphrase_objection,
-    shared_terms,
+    judge,
     worth_weighing,
 )
+from digests.understanding.stories.evidence import Side, compare, term_overlap
 from digests.understanding.stories.features import (
     DF_BITS,
     U32,
@@ -42,6 +41,8 @@ from digests.understanding.stories.features import (
     StoryFeatures,
     similarity,
 )
+from digests.understanding.stories.model import StoryModel, default_model
+from digests.understanding.stories.quantities import pack, unpack
 
 __all__ = ["StoryIndex", "StoryUpdate"]
 
@@ -49,9 +50,11 @@ _BANDS = 42  # 42 bands × 3 rows (126 of 128 values): a pair at Jaccard 0.3 is 
 _ROWS = 3
 _COMMON = 64  # posting lists longer than this (common words) give no candidates
 _ANCHORS = 24  # an article's rarest terms in the posting lists, and looked up for candidates
-_ANCHOR_HITS = 5  # a candidate must be found through at least this many of them
-_MAX_EXAMINED = 6  # candidates (most anchors first) compared at all...
-_MAX_SCORED = 4  # ...and weighed
+_ANCHOR_HITS = 4  # a candidate must be found through at least this many of them
+_MIN_TERMS = 12  # fewer content terms than this: too little to find rewrites by their words
+_MAX_NEAR = 4  # near-duplicate candidates weighed (highest containment first)...
+_MAX_REWRITES = 3  # ...and rewrite candidates (found through most anchors first)
+_SHOWN_TERMS = 6  # shared terms named in the evidence
 _IDF_PRIOR = 10  # pseudo-articles in the IDF: log((N + prior) / (df + 1)) stays positive
 _DF_SHIFT = np.uint64(40)  # anchor sort key: document frequency, then the hash's top 40 bits
 _HASH_SHIFT = np.uint64(24)
@@ -100,7 +103,7 @@ _Entry = tuple[
     int,  # n_shingles
     U32,  # MinHash signature
     tuple[str, ...],  # districts, sorted
-    tuple[str, ...],  # numbers, sorted
+    str,  # numbers by the word they count, packed (quantities.pack)
     tuple[str, ...],  # settlements, sorted
     tuple[str, ...],  # content terms, in the iteration order of the features' frozenset
     Slots,  # document-frequency slots of the content terms
@@ -114,7 +117,7 @@ _LENGTH: Final = 4
 _N_SHINGLES: Final = 5
 _SIGNATURE: Final = 6
 _DISTRICTS: Final = 7
-_NUMBERS: Final = 8
+_QUANTITIES: Final = 8
 _SETTLEMENTS: Final = 9
 _TERMS: Final = 10
 _SLOTS: Final = 11
@@ -129,10 +132,10 @@ class StoryIndex:
     the garbage collector does not track them, so its full collections stay short."""
 
     def __init__(
-        self, window: timedelta = timedelta(hours=72), containment: float = CONTAINMENT
+        self, window: timedelta = timedelta(hours=72), model: StoryModel | None = None
     ) -> None:
         self.window = window
-        self.threshold = containment
+        self.model = model if model is not None else default_model()
         self._entries: dict[int, _Entry] = {}
         # Story id → its representative article, and its members in order of addition.
         self._representatives: dict[int, int] = {}
@@ -164,42 +167,128 @@ class StoryIndex:
         return cast(list[bytes], keys.astype("<u4").view(_BAND_KEY).ravel().tolist())
 
     def assign(
-        self, features: StoryFeatures, published: datetime, url: str | None = None
+        self,
+        features: StoryFeatures,
+        published: datetime,
+        url: str | None = None,
+        *,
+        source: str | None = None,
     ) -> StoryMatch:
         """Which existing story (within the window) this article belongs to, if any."""
         if url is not None and url in self._urls:
             aid = self._urls[url]
             found = self._entries.get(aid)
             if found is not None:
-                return StoryMatch(found[_STORY], aid, 1.0, 1.0, "same canonical URL")
+                return StoryMatch(
+                    found[_STORY], aid, 1.0, 1.0, "same canonical URL", probability=1.0
+                )
         if features.n_shingles == 0:
             return StoryMatch(None, reason="empty text")
-        buckets = map(self._buckets.get, self._bands(features.signature))
-        candidates = set(_unpack_ids(b"".join(filter(None, buckets))))
-        best: StoryMatch | None = None
         rejected: list[tuple[int, str]] = []
-        sig, n_shingles = features.signature, features.n_shingles
-        for aid in sorted(candidates):
-            entry = self._entries[aid]
-            if abs(published - entry[_PUBLISHED]) > self.window:
-                continue
-            j, c = similarity(sig, n_shingles, entry[_SIGNATURE], entry[_N_SHINGLES])
-            why = duplicate_objection(
-                features, c, self.threshold, entry[_DISTRICTS], entry[_NUMBERS], entry[_SETTLEMENTS]
-            )
-            if why is not None:
-                rejected.append((aid, why))
-                continue
-            if best is None or c > best.containment:
-                best = StoryMatch(entry[_STORY], aid, j, c, f"near-duplicate, containment {c:.2f}")
+        weigher = _Weigher(self, features, published, source)
+        near = self._near_duplicates(features, published)
+        # A near-duplicate judged the same story is taken without looking for rewrites.
+        best = self._best(weigher, near, rejected)
         if best is None:
-            best = self._paraphrase(features, published, rejected)
+            best = self._best(weigher, self._rewrites_within(features, published, near), rejected)
         if best is None:
             return StoryMatch(None, reason="no similar article", rejected=tuple(rejected))
+        aid = best[0]
+        verdict = weigher.judge(aid, described=True)
+        e = verdict.evidence
         return StoryMatch(
-            best.story_id, best.article_id, best.jaccard, best.containment, best.reason,
-            tuple(rejected), best.overlap,
+            self._entries[aid][_STORY], aid, e.jaccard, e.containment, verdict.summary(),
+            tuple(rejected), e.term_overlap, verdict.probability,
         )  # fmt: skip
+
+    def _best(
+        self, weigher: _Weigher, candidates: list[int], rejected: list[tuple[int, str]]
+    ) -> tuple[int, Judgement] | None:
+        """The candidate judged the same story with the highest probability, if any."""
+        best: tuple[int, Judgement] | None = None
+        threshold = self.model.threshold
+        for aid in candidates:
+            if not weigher.worth(aid):
+                rejected.append((aid, "too few shared words to weigh"))
+                continue
+            verdict = weigher.judge(aid)
+            if not verdict.same:
+                rejected.append((aid, f"score {verdict.probability:.2f} < {threshold:.2f}"))
+            elif best is None or verdict.probability > best[1].probability:
+                best = (aid, verdict)
+        return best
+
+    def candidates(self, features: StoryFeatures, published: datetime) -> list[int]:
+        """Indexed articles within the window weighed against ``features`` (when no
+        near-duplicate is the same story): the near-duplicates with the highest estimated
+        containment, then the articles found through most of its rare words."""
+        near = self._near_duplicates(features, published)
+        return near + self._rewrites_within(features, published, near)
+
+    def _near_duplicates(self, features: StoryFeatures, published: datetime) -> list[int]:
+        """The _MAX_NEAR LSH candidates within the window with the highest containment."""
+        if not features.n_shingles:
+            return []
+        window = self.window
+        near: list[tuple[float, int]] = []
+        buckets = map(self._buckets.get, self._bands(features.signature))
+        sig, n_shingles = features.signature, features.n_shingles
+        for aid in set(_unpack_ids(b"".join(filter(None, buckets)))):
+            entry = self._entries[aid]
+            if abs(published - entry[_PUBLISHED]) > window:
+                continue
+            c = similarity(sig, n_shingles, entry[_SIGNATURE], entry[_N_SHINGLES])[1]
+            near.append((-c, aid))
+        near.sort()
+        return [aid for _, aid in near[:_MAX_NEAR]]
+
+    def _rewrites_within(
+        self, features: StoryFeatures, published: datetime, skip: list[int]
+    ) -> list[int]:
+        """The first _MAX_REWRITES of :meth:`_rewrites` within the window, except ``skip``."""
+        chosen: list[int] = []
+        window = self.window
+        for aid in self._rewrites(features):
+            if len(chosen) == _MAX_REWRITES:
+                break
+            if aid not in skip and abs(published - self._entries[aid][_PUBLISHED]) <= window:
+                chosen.append(aid)
+        return chosen
+
+    def _rewrites(self, features: StoryFeatures) -> list[int]:
+        """Articles behind at least _ANCHOR_HITS of the rarest words ``features`` shares with
+        any indexed article (words used by more than _COMMON articles name no event), those
+        behind most first."""
+        if len(features.terms) < _MIN_TERMS:
+            return []
+        lists = [ids for ids in map(self._postings.get, self._rarest(features, 1)) if ids]
+        short = [ids for ids in lists if len(ids) <= _COMMON * _ID_SIZE]
+        if len(short) < _ANCHOR_HITS:
+            return []
+        # Counted in C: a sorted id repeated that often spans that many places.
+        flat = np.sort(np.frombuffer(b"".join(short), _ID_DTYPE))
+        if not np.any(flat[_ANCHOR_HITS - 1 :] == flat[: len(flat) - _ANCHOR_HITS + 1]):
+            return []  # the usual case: no article is behind that many of the lists
+        firsts = np.flatnonzero(np.concatenate(([True], flat[1:] != flat[:-1])))
+        hits = np.diff(np.append(firsts, len(flat)))
+        keep = hits >= _ANCHOR_HITS
+        ids, hits = flat[firsts[keep]], hits[keep]
+        # Most hits first; ties: the most recently added (largest id) first.
+        return cast(list[int], ids[np.lexsort((-ids, -hits))].tolist())
+
+    def explain(
+        self,
+        features: StoryFeatures,
+        published: datetime,
+        article_id: int,
+        *,
+        source: str | None = None,
+    ) -> Judgement:
+        """The evidence and score for ``features`` against the indexed article
+        ``article_id``, as :meth:`assign` weighs it (whether or not it is a candidate)."""
+        if article_id not in self._entries:
+            raise KeyError(f"article {article_id} is not in the story index")
+        return _Weigher(self, features, published, source).judge(article_id, described=True)
 
     def _rarest(self, f: StoryFeatures, min_df: int) -> list[str]:
         """The _ANCHORS terms of ``f`` used by fewest indexed articles (at least ``min_df``);
@@ -216,71 +305,6 @@ class StoryIndex:
         n = float(len(self._entries) + _IDF_PRIOR)
         out: npt.NDArray[np.float64] = np.log(n / (self._df[slots] + 1.0))
         return out
-
-    def _paraphrase(
-        self, features: StoryFeatures, published: datetime, rejected: list[tuple[int, str]]
-    ) -> StoryMatch | None:
-        """Best rewritten copy: high IDF-weighted Dice of content terms and no veto."""
-        terms = features.terms
-        if len(terms) < MIN_TERMS:
-            return None
-        # Candidates: the articles behind the rarest words this article shares with any (words
-        # used by more than _COMMON articles of the window name no event).
-        lists = [ids for ids in map(self._postings.get, self._rarest(features, 1)) if ids]
-        short = [ids for ids in lists if len(ids) <= _COMMON * _ID_SIZE]
-        if len(short) < _ANCHOR_HITS:
-            return None
-        # Usually no article is behind _ANCHOR_HITS of the lists: a sort of the ids in C tells
-        # so (a sorted id repeated that often spans that many places) before any counting.
-        ids_in_order = np.frombuffer(b"".join(short), _ID_DTYPE)
-        flat = np.sort(ids_in_order)
-        if not np.any(flat[_ANCHOR_HITS - 1 :] == flat[: len(flat) - _ANCHOR_HITS + 1]):
-            return None
-        hits = Counter(cast(list[int], ids_in_order.tolist()))  # in order of the lists
-        shortlist = list(compress(hits, map(ge, hits.values(), repeat(_ANCHOR_HITS))))
-        if not shortlist:
-            return None
-        if len(shortlist) > _MAX_EXAMINED:
-            shortlist.sort(key=hits.__getitem__, reverse=True)  # stable: ties keep their order
-            del shortlist[_MAX_EXAMINED:]
-        best: StoryMatch | None = None
-        idf_a: dict[str, float] = {}
-        weight_a = 0.0
-        scored = 0
-        for aid in shortlist:
-            if scored == _MAX_SCORED:
-                break
-            entry = self._entries[aid]
-            if abs(published - entry[_PUBLISHED]) > self.window:
-                continue
-            other_terms = entry[_TERMS]
-            shared = shared_terms(terms, other_terms)
-            if not worth_weighing(len(shared), len(terms), len(other_terms)):
-                continue
-            scored += 1
-            if not idf_a:
-                weights = self._idf(features.slots)
-                idf_a = dict(zip(features.words, weights.tolist(), strict=True))
-                weight_a = float(weights.sum())
-            w_shared = sum(map(idf_a.__getitem__, shared))
-            weight_b = float(self._idf(entry[_SLOTS]).sum())
-            total = weight_a + weight_b
-            dice = 2.0 * w_shared / total if total > 0 else 0.0
-            why = paraphrase_objection(
-                features, dice, entry[_DISTRICTS], entry[_NUMBERS], entry[_SETTLEMENTS]
-            )
-            if why is not None:
-                rejected.append((aid, why))
-                continue
-            if best is None or dice > best.overlap:
-                j, c = similarity(
-                    features.signature, features.n_shingles,
-                    entry[_SIGNATURE], entry[_N_SHINGLES],
-                )  # fmt: skip
-                rare = sorted(shared, key=lambda t: (-idf_a[t], t))[:6]
-                reason = f"paraphrase, term overlap {dice:.2f}: {', '.join(rare)}"
-                best = StoryMatch(entry[_STORY], aid, j, c, reason, overlap=dice)
-        return best
 
     def add(
         self,
@@ -300,7 +324,7 @@ class StoryIndex:
         entry: _Entry = (
             story_id, published, url, source, features.length, features.n_shingles,
             features.signature, tuple(sorted(features.districts)),
-            tuple(sorted(features.numbers)), tuple(sorted(features.settlements)),
+            pack(features.quantities), tuple(sorted(features.settlements)),
             tuple(features.terms), features.slots, anchors,
         )  # fmt: skip
         self._entries[article_id] = entry
@@ -419,3 +443,62 @@ class StoryIndex:
             if src is not None:
                 seen.setdefault(src)
         return tuple(seen)
+
+
+class _Weigher:
+    """Weighs one new article against indexed ones; the new article's term weights are
+    computed once, on first use."""
+
+    __slots__ = ("_side", "features", "idf", "index", "published", "source", "weight")
+
+    def __init__(
+        self, index: StoryIndex, features: StoryFeatures, published: datetime, source: str | None
+    ) -> None:
+        self.index = index
+        self.features = features
+        self.published = published
+        self.source = source
+        self._side: Side | None = None
+        self.idf: dict[str, float] = {}
+        self.weight = 0.0
+
+    @property
+    def side(self) -> Side:
+        if self._side is None:
+            self._side = Side.of(self.features, self.source)
+        return self._side
+
+    def worth(self, article_id: int) -> bool:
+        """Whether the two texts share enough words to be weighed at all (a cheap count)."""
+        terms = self.index._entries[article_id][_TERMS]
+        shared = len(self.features.terms.intersection(terms))
+        return worth_weighing(shared, len(self.features.terms), len(terms))
+
+    def judge(self, article_id: int, *, described: bool = False) -> Judgement:
+        """The verdict on the pair; ``described`` also names the rarest shared terms."""
+        index, f = self.index, self.features
+        entry = index._entries[article_id]
+        j, c = similarity(f.signature, f.n_shingles, entry[_SIGNATURE], entry[_N_SHINGLES])
+        if not self.idf and f.terms:
+            weights = index._idf(f.slots)
+            self.idf = dict(zip(f.words, weights.tolist(), strict=True))
+            self.weight = float(weights.sum())
+        idf = self.idf
+        shared = f.terms.intersection(entry[_TERMS])
+        weight_b = float(index._idf(entry[_SLOTS]).sum())
+        # fsum: exact whatever the order in which the set yields the shared terms.
+        overlap, covered = term_overlap(
+            self.weight, weight_b, math.fsum(map(idf.__getitem__, shared))
+        )
+        rare: tuple[str, ...] = ()
+        if described:
+            rare = tuple(sorted(shared, key=lambda t: (-idf[t], t))[:_SHOWN_TERMS])
+        side = self.side
+        counted, n_counted = unpack(entry[_QUANTITIES], side.counted)
+        other = Side(entry[_DISTRICTS], entry[_SETTLEMENTS], counted, entry[_SOURCE], n_counted)
+        hours = abs((self.published - entry[_PUBLISHED]).total_seconds()) / 3600.0
+        evidence = compare(
+            side, other, containment=c, jaccard=j, overlap=overlap,
+            term_containment=covered, shared_terms=rare, hours_apart=hours,
+        )  # fmt: skip
+        return judge(evidence, index.model)

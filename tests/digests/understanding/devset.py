@@ -32,6 +32,10 @@ class DevArticle:
     # "v1": the first 78 short articles; "v2": 150–400-word articles added later, labelled
     # before the tagger was run on them
     part: str = "v1"
+    # The corpus of issue 13 (tests/data/corpus/): "original", "copy", "near_miss" or "single",
+    # and the ids of the articles a near miss resembles (different news, similar text).
+    kind: str = ""
+    near_miss_of: frozenset[str] = frozenset()
 
 
 def load_devset(path: Path = DEVSET_PATH) -> list[DevArticle]:
@@ -54,6 +58,8 @@ def load_devset(path: Path = DEVSET_PATH) -> list[DevArticle]:
                     topics=frozenset(raw["topics"]),
                     story=raw["story"],
                     part=raw.get("part", "v1"),
+                    kind=raw.get("kind", ""),
+                    near_miss_of=frozenset(raw.get("near_miss_of", ())),
                 )
             )
     return out
