@@ -383,7 +383,7 @@ def main() -> None:
     args = parser.parse_args()
     features = tuple(args.features.split(",")) if args.features else FEATURES
 
-    analyzer = get_analyzer()
+    analyzer = get_analyzer("moscow")
     pairs: list[Pair] = []
     for path in DEV_FILES:
         pairs.extend(collect_pairs(path, analyzer, features, twins=not args.no_twins))

@@ -1,6 +1,10 @@
-"""Quality of the news-understanding layer on the labelled development set.
+"""Quality of the news-understanding layer on labelled sets.
 
-Run: ``.venv/bin/python -m bench.quality [--errors] [--part v3] [--file other.jsonl]``
+Run: ``.venv/bin/python -m bench.quality [--errors]`` for the corpus of issue 13, its
+development and held-out parts side by side with the gap between them; ``--file SET.jsonl
+[--part v3]`` for one labelled set. ``--errors`` lists the disagreements of development sets
+only: the held-out part (tests/data/corpus/heldout.jsonl) is looked at in aggregate, never
+article by article, so that nothing gets tuned to it.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from pathlib import Path
 
 from digests.understanding import Analyzer, StoryIndex, Understanding, get_analyzer
 from digests.understanding.stories import StoryModel
-from tests.digests.understanding.devset import DEVSET_PATH, DevArticle, load_devset
+from tests.digests.understanding.devset import CORPUS_MAX_GAP, DevArticle, load_devset
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,8 @@ class Report:
     topics: PR
     stories: PR
     errors: list[str] = field(default_factory=list)
+    near_miss_pairs: int = 0  # labelled pairs of look-alike different news...
+    near_misses_apart: int = 0  # ...that the clustering kept apart
 
 
 def _pr(gold: Sequence[frozenset[str]], pred: Sequence[frozenset[str]]) -> PR:
@@ -122,17 +128,85 @@ def evaluate(articles: Sequence[DevArticle], analyzer: Analyzer | None = None) -
     for s, gs in sorted(by_pred.items()):
         if len(gs) > 1:
             report.errors.append(f"predicted story {s} merges {sorted(gs)}")
+    index = {a.id: i for i, a in enumerate(articles)}
+    near = {
+        tuple(sorted((a.id, other))) for a in articles for other in a.near_miss_of
+        if other in index
+    }  # fmt: skip
+    report.near_miss_pairs = len(near)
+    report.near_misses_apart = sum(stories[index[x]] != stories[index[y]] for x, y in near)
     return report
+
+
+CORPUS = Path(__file__).resolve().parents[1] / "tests" / "data" / "corpus"
+DEV_PATH = CORPUS / "dev.jsonl"
+HELDOUT_PATH = CORPUS / "heldout.jsonl"
+MAX_GAP = CORPUS_MAX_GAP  # dev and held-out further apart than this: the method is over-fitted
+
+
+def is_heldout(path: Path) -> bool:
+    return path.resolve() == HELDOUT_PATH.resolve()
+
+
+def summary_rows(articles: Sequence[DevArticle], report: Report) -> list[tuple[str, float]]:
+    """(label, value) of one labelled set: its size, then every quality figure."""
+    stories: dict[str, int] = {}
+    for a in articles:
+        stories[a.story] = stories.get(a.story, 0) + 1
+    return [
+        ("articles", len(articles)),
+        ("stories", len(stories)),
+        ("  of 2 or more articles", sum(n > 1 for n in stories.values())),
+        ("near-miss pairs", report.near_miss_pairs),
+        ("  kept apart", report.near_misses_apart),
+        ("districts P", report.districts.precision),
+        ("districts R", report.districts.recall),
+        ("okrugs P", report.okrugs.precision),
+        ("okrugs R", report.okrugs.recall),
+        ("topics micro P", report.topics.precision),
+        ("topics micro R", report.topics.recall),
+        ("topics micro F1", report.topics.f1),
+        ("stories pairwise P", report.stories.precision),
+        ("stories pairwise R", report.stories.recall),
+    ]
+
+
+def side_by_side(dev: list[tuple[str, float]], heldout: list[tuple[str, float]]) -> list[str]:
+    """Lines of a table: each figure for dev and held-out, and for quality figures the gap
+    (flagged when over MAX_GAP)."""
+    lines = [f"{'':<26}{'dev':>10}{'held-out':>10}{'gap':>8}"]
+    for (label, d), (_, h) in zip(dev, heldout, strict=True):
+        if isinstance(d, int) and isinstance(h, int):
+            lines.append(f"{label:<26}{d:>10}{h:>10}")
+            continue
+        gap = abs(d - h)
+        flag = f"  over {MAX_GAP}: over-fitted" if gap > MAX_GAP else ""
+        lines.append(f"{label:<26}{d:>10.3f}{h:>10.3f}{gap:>8.3f}{flag}")
+    return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--errors", action="store_true", help="list every disagreement")
+    parser.add_argument("--errors", action="store_true",
+                        help="list every disagreement (development sets only)")  # fmt: skip
     parser.add_argument("--part", default="all",
-                        help="evaluate only one part of the set (v1, v2, v3, ...)")  # fmt: skip
-    parser.add_argument("--file", type=Path, default=DEVSET_PATH,
-                        help="labelled JSONL set to evaluate (default: the devset)")  # fmt: skip
+                        help="with --file: only one part of the set (v1, v2, v3, ...)")  # fmt: skip
+    parser.add_argument("--file", type=Path,
+                        help="one labelled JSONL set (default: the corpus)")  # fmt: skip
     args = parser.parse_args()
+    if args.file is None:
+        dev, heldout = load_devset(DEV_PATH), load_devset(HELDOUT_PATH)
+        dev_report, heldout_report = evaluate(dev), evaluate(heldout)
+        print(f"corpus of issue 13 ({CORPUS.name}/): development part beside the held-out part")
+        print("\n".join(side_by_side(summary_rows(dev, dev_report),
+                                     summary_rows(heldout, heldout_report))))  # fmt: skip
+        if args.errors:
+            print(f"\nerrors of {DEV_PATH.name} (the held-out part is never listed):")
+            print("\n".join(dev_report.errors))
+        return
+    if args.errors and is_heldout(args.file):
+        parser.error("--errors lists development sets only; the held-out part is looked at "
+                     "in aggregate, never article by article")  # fmt: skip
     articles = [a for a in load_devset(args.file) if args.part in ("all", a.part)]
     if not articles:
         parser.error(f"no articles of part {args.part!r} in {args.file}")
@@ -146,6 +220,9 @@ def main() -> None:
     print(f"okrugs (all)    {report.okrugs}")
     print(f"topics micro    {report.topics}")
     print(f"stories pairs   {report.stories}")
+    if report.near_miss_pairs:
+        print(f"near misses     {report.near_misses_apart} of {report.near_miss_pairs} pairs "
+              "kept apart")  # fmt: skip
     if args.errors:
         print("\n".join(report.errors))
 

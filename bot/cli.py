@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -368,8 +368,84 @@ async def cmd_stats(args: argparse.Namespace, settings: Settings, out: TextIO) -
     return 0
 
 
+class _StoredArticle(NamedTuple):
+    id: int
+    feed_id: int
+    url: str
+    canonical_url: str
+    title: str
+    text: str
+    published_at: datetime
+    story_id: int | None
+
+
+async def cmd_stories(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    """Why two stored articles are, or are not, one story: the later one weighed against the
+    earlier as the story index does, every piece of evidence with its contribution."""
+    from sqlalchemy import or_, select
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from bot.storage import schema
+    from bot.storage.articles import recent_signatures
+    from digests.understanding.stories import StoryFeatures, StoryIndex
+
+    a = schema.articles.c
+    columns = (a.id, a.feed_id, a.url, a.canonical_url, a.title, a.text, a.published_at,
+               a.story_id)  # fmt: skip
+
+    async def stored(conn: AsyncConnection, ref: str) -> _StoredArticle:
+        """An article by its id or by its (canonical) URL."""
+        match = a.id == int(ref) if ref.isdigit() else or_(a.url == ref, a.canonical_url == ref)
+        row = (await conn.execute(select(*columns).where(match).limit(1))).first()
+        if row is None:
+            raise UsageError(f"no stored article {ref!r} (give an article id or its URL)")
+        return _StoredArticle(*row)
+
+    index = StoryIndex()
+    db = await _open_db(settings)
+    try:
+        async with db.transaction() as conn:
+            pair = [await stored(conn, ref) for ref in args.explain]
+            later, earlier = sorted(pair, key=lambda r: (r.published_at, r.id), reverse=True)
+            # The index as the later article met it: the window of stored signatures before it.
+            rows = await recent_signatures(conn, later.published_at - index.window)
+    finally:
+        await db.close()
+    if later.id == earlier.id:
+        raise UsageError("give two different articles")
+    for sig in rows:
+        if sig.article_id != later.id and sig.published_at <= later.published_at:
+            index.add(sig.article_id, sig.story_id, StoryFeatures.from_bytes(sig.signature),
+                      sig.published_at, url=sig.canonical_url, source=str(sig.feed_id))  # fmt: skip
+    analyzer = get_analyzer(settings.region)
+    # Both texts are understood afresh: the evidence is complete whatever the stored format.
+    index.add(earlier.id, earlier.story_id or 0, analyzer.understand(earlier.title,
+              earlier.text).story, earlier.published_at, source=str(earlier.feed_id))  # fmt: skip
+    features = analyzer.understand(later.title, later.text).story
+    for label, article in (("A", pair[0]), ("B", pair[1])):
+        out.write(
+            f"{label} #{article.id} {article.published_at:%Y-%m-%d %H:%M} UTC, "
+            f"feed {article.feed_id}, story {article.story_id}: {article.title}\n"
+        )
+    hours = (later.published_at - earlier.published_at).total_seconds() / 3600
+    window = index.window.total_seconds() / 3600
+    if hours > window:
+        out.write(f"#{later.id} came {hours:.0f} h after #{earlier.id}: outside the "
+                  f"{window:.0f} h window, never compared\n")  # fmt: skip
+        return 0
+    found = earlier.id in index.candidates(features, later.published_at)
+    out.write(
+        f"#{later.id} weighed against #{earlier.id}, as the story index does "
+        f"({'a candidate' if found else 'not proposed as a candidate'}):\n"
+    )
+    verdict = index.explain(features, later.published_at, earlier.id, source=str(later.feed_id))
+    out.write("\n".join(verdict.lines()) + "\n")
+    return 0
+
+
 COMMANDS: dict[str, Command] = {
     "stats": cmd_stats,
+    "stories": cmd_stories,
     "ingest": cmd_ingest,
     "export": cmd_export,
     "digest": cmd_digest,
@@ -426,6 +502,10 @@ def _parser() -> argparse.ArgumentParser:
     tag.add_argument("file", nargs="?", metavar="FILE")
     tag.add_argument("--title", default="")
     tag.add_argument("--explain", action="store_true", help="show which words led where")
+
+    stories = sub.add_parser("stories", help="why two stored articles are (not) one story")
+    stories.add_argument("--explain", nargs=2, metavar=("A", "B"), required=True,
+                         help="two stored articles: ids or URLs")  # fmt: skip
     return parser
 
 

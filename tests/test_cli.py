@@ -189,3 +189,60 @@ def test_parse_duration(text: str, hours: float) -> None:
 def test_parse_duration_rejects(text: str) -> None:
     with pytest.raises(UsageError):
         parse_duration(text)
+
+
+RELEASE = """<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{name}</title>
+<item><title>{title}</title><link>{link}</link>
+<description>{text}</description><pubDate>{date}</pubDate></item>
+</channel></rss>"""
+BRIDGE = (
+    "Сергей Собянин открыл новый пешеходный мост через Москву-реку в районе Нагатинский Затон. "
+    "Длина переправы составляет 270 метров, ширина — 9 метров. Мост соединил набережную "
+    "Нагатинского Затона с парком «Коломенское». По нему смогут проходить до 6 тысяч человек в "
+    "час. На мосту установили скамейки, смотровые площадки и подогреваемые пандусы для "
+    "маломобильных пешеходов. Строительство продолжалось полтора года. Вечером мост "
+    "подсвечивают 340 светодиодных светильников."
+)
+BRIDGE_COPY = (
+    "Жители Нагатинского Затона получили прямой выход к парку «Коломенское»: мэр Сергей "
+    "Собянин открыл пешеходную переправу через Москву-реку. Новый мост протянулся на 270 "
+    "метров, а его ширина — 9 метров. Пропускная способность сооружения — 6 тысяч пешеходов "
+    "ежечасно. Для отдыха на мосту предусмотрены скамьи и видовые площадки, для людей на "
+    "колясках — пандусы с подогревом. Возводили объект полтора года, в тёмное время суток его "
+    "освещают 340 светодиодных светильников."
+)
+
+
+def test_stories_explain_weighs_two_stored_articles(env: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    now = datetime.now(UTC)
+    for name, link, title, text, hours in (
+        ("mosru", "https://mos.example/bridge", "Собянин открыл мост", BRIDGE, 8),
+        ("yuao", "https://yuao.example/most", "Мост к Коломенскому", BRIDGE_COPY, 2),
+    ):
+        path = env / f"{name}.xml"
+        date = format_datetime(now - timedelta(hours=hours))
+        path.write_text(RELEASE.format(name=name, title=title, link=link, text=text, date=date))
+        assert run("ingest", str(path))[0] == 0
+    code, out = run("stories", "--explain", "https://yuao.example/most", "https://mos.example/bridge")
+    assert code == 0, out
+    lines = out.splitlines()
+    assert lines[0].startswith("A #2 ") and lines[0].endswith("Мост к Коломенскому")
+    assert lines[1].startswith("B #1 ") and lines[1].endswith("Собянин открыл мост")
+    assert lines[2] == "#2 weighed against #1, as the story index does (a candidate):"
+    assert lines[3].startswith("score ") and lines[3].endswith(": same story")
+    assert any("numbers agree: " in line and "светильник 340" in line for line in lines)
+    assert any(line.strip().startswith("= logit") for line in lines)
+    # Ids work as well as URLs, in either order; both articles were stored in one story.
+    assert run("stories", "--explain", "1", "2")[1].splitlines()[2:] == lines[2:]
+    story_ids = {line.split("story ")[1].split(":")[0] for line in lines[:2]}
+    assert len(story_ids) == 1
+
+
+def test_stories_explain_of_an_unknown_article_is_a_usage_error(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("stories", "--explain", "1", "https://nowhere.example/x")[0] == 2
+    assert "no stored article '1'" in capsys.readouterr().err

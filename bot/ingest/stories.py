@@ -102,7 +102,9 @@ class StoryAssigner:
         pause = _Pause()
         for n, item in enumerate(items, start=1):
             features = item.understanding.story
-            match = self.index.assign(features, item.published_at, item.url or None)
+            match = self.index.assign(
+                features, item.published_at, item.url or None, source=str(item.feed_id)
+            )
             story_id = match.story_id if match.story_id is not None else -n
             if story_id < 0:
                 provisional[story_id] = []

@@ -264,7 +264,9 @@ def conflicts(
             continue
         ours = ", ".join(sorted(mine, key=_order))
         described = f"{word} {ours} ≠ {', '.join(sorted(theirs, key=_order))}"
-        (scale if _apart(only_mine, only_theirs) else clash).append(described)
+        # A part and its whole are counts: a name («школа № 1», «№ 7») is never part of one.
+        count = not word.startswith(IDENTIFIER)
+        (scale if count and _apart(only_mine, only_theirs) else clash).append(described)
     return agree, clash, scale
 
 

@@ -17,6 +17,7 @@ from tests.digests.understanding.devset import (
     MIN_DISTRICT_PRECISION,
     MIN_DISTRICT_RECALL,
     MIN_STORY_PRECISION,
+    MIN_STORY_RECALL,
     MIN_TOPIC_F1,
     DevArticle,
     load_devset,
@@ -57,12 +58,6 @@ def test_story_pairwise_precision(report: Report) -> None:
 
 
 # The held-out copies are sentence-by-sentence rewrites sharing only 11-26% of their word
-# trigrams: harder than the republishing the spec describes (60-90% shared wording), which
-# tests/digests/understanding/test_devset.py holds to recall >= 0.90. On these paraphrases
-# recall is 0.78 (18 of 23 pairs), short of 0.90: an open problem, reported, not hidden. This
-# floor only keeps it from getting worse.
-PARAPHRASE_RECALL_FLOOR = 0.75
-
-
-def test_story_recall_on_paraphrased_copies_does_not_regress(report: Report) -> None:
-    assert report.stories.recall >= PARAPHRASE_RECALL_FLOOR, report.errors
+# trigrams; the fitted same-story score (digests/understanding/stories/model.py) finds them.
+def test_story_recall_on_paraphrased_copies(report: Report) -> None:
+    assert report.stories.recall >= MIN_STORY_RECALL, report.errors
