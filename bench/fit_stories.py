@@ -132,7 +132,7 @@ def collect_pairs(
 _NUMBER = re.compile(r"(?<![\d,.])(\d{1,5})(?![\d,.:])")
 # Districts whose names read the same in every case («в Ясенево», «жителей Ясенево»).
 _OTHER_PLACES = ("Ясенево", "Строгино", "Бибирево", "Марьино")
-_NAMES = {d.slug: d.name_ru for d in load_region().districts}
+_NAMES = {d.slug: d.name_ru for d in load_region("moscow").districts}
 
 
 def template_twins(
