@@ -8,8 +8,10 @@ substance («открыли площадку в Куркино» / «... в Щу
   context), storable;
 - :mod:`.quantities`: numbers with the words they count;
 - :mod:`.index`: the in-memory index of recent articles, which finds candidates (LSH bands for
-  near-duplicates, posting lists of rare words for rewrites);
-- :mod:`.evidence`: what is measured about a pair (wording, numbers, places, feed);
+  near-duplicates, posting lists of rare words for rewrites); :mod:`.entry` its per-article
+  record;
+- :mod:`.evidence`: what is measured about a pair (wording, numbers, places, feed), and
+  :mod:`.weigher`, which measures it from the index's records;
 - :mod:`.model`, :mod:`.decision`: the fitted same-story score and its explanation.
 """
 

@@ -17,23 +17,17 @@ existing story an article belongs to, the caller creates a row if needed, then
 
 from __future__ import annotations
 
-import math
 import struct
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import repeat
-from typing import Final, cast
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
 
-from digests.understanding.stories.decision import (
-    Judgement,
-    StoryMatch,
-    judge,
-    worth_weighing,
-)
-from digests.understanding.stories.evidence import Side, compare, term_overlap
+from digests.understanding.stories import entry as fields
+from digests.understanding.stories.decision import Judgement, StoryMatch
 from digests.understanding.stories.features import (
     DF_BITS,
     U32,
@@ -42,7 +36,8 @@ from digests.understanding.stories.features import (
     similarity,
 )
 from digests.understanding.stories.model import StoryModel, default_model
-from digests.understanding.stories.quantities import pack, unpack
+from digests.understanding.stories.quantities import pack
+from digests.understanding.stories.weigher import Weigher
 
 __all__ = ["StoryIndex", "StoryUpdate"]
 
@@ -54,7 +49,6 @@ _ANCHOR_HITS = 4  # a candidate must be found through at least this many of them
 _MIN_TERMS = 12  # fewer content terms than this: too little to find rewrites by their words
 _MAX_NEAR = 4  # near-duplicate candidates weighed (highest containment first)...
 _MAX_REWRITES = 3  # ...and rewrite candidates (found through most anchors first)
-_SHOWN_TERMS = 6  # shared terms named in the evidence
 _IDF_PRIOR = 10  # pseudo-articles in the IDF: log((N + prior) / (df + 1)) stays positive
 _DF_SHIFT = np.uint64(40)  # anchor sort key: document frequency, then the hash's top 40 bits
 _HASH_SHIFT = np.uint64(24)
@@ -90,45 +84,11 @@ class StoryUpdate:
     sources: tuple[str, ...]
 
 
-# Per-article data of the index: one plain tuple of atomic values (ints, strings, a datetime,
-# tuples of strings, numpy arrays), never an object with a __dict__ or slots and no sets or
-# lists. CPython's collector stops tracking such a tuple, so a full collection does not walk
-# several containers per indexed article (with 20,000 articles it stalled the event loop).
-_Entry = tuple[
-    int,  # story id (the caller's)
-    datetime,  # published
-    str | None,  # canonical URL
-    str | None,  # source (feed)
-    int,  # length of the cleaned body
-    int,  # n_shingles
-    U32,  # MinHash signature
-    tuple[str, ...],  # districts, sorted
-    str,  # numbers by the word they count, packed (quantities.pack)
-    tuple[str, ...],  # settlements, sorted
-    tuple[str, ...],  # content terms, in the iteration order of the features' frozenset
-    Slots,  # document-frequency slots of the content terms
-    tuple[str, ...],  # anchors: terms under which the article is in the posting lists
-]
-_STORY: Final = 0
-_PUBLISHED: Final = 1
-_URL: Final = 2
-_SOURCE: Final = 3
-_LENGTH: Final = 4
-_N_SHINGLES: Final = 5
-_SIGNATURE: Final = 6
-_DISTRICTS: Final = 7
-_QUANTITIES: Final = 8
-_SETTLEMENTS: Final = 9
-_TERMS: Final = 10
-_SLOTS: Final = 11
-_ANCHOR_TERMS: Final = 12
-
-
 class StoryIndex:
     """In-memory index of recent articles; the caller fills it from storage at start-up
     (:meth:`add` with stored signature bytes) and keeps it in step as articles arrive.
 
-    Everything it holds is plain tuples of atomic values in a few dicts (see :data:`_Entry`):
+    Everything it holds is plain tuples of atomic values in a few dicts (see :data:`fields.Entry`):
     the garbage collector does not track them, so its full collections stay short."""
 
     def __init__(
@@ -136,7 +96,7 @@ class StoryIndex:
     ) -> None:
         self.window = window
         self.model = model if model is not None else default_model()
-        self._entries: dict[int, _Entry] = {}
+        self._entries: dict[int, fields.Entry] = {}
         # Story id → its representative article, and its members in order of addition.
         self._representatives: dict[int, int] = {}
         self._members: dict[int, tuple[int, ...]] = {}
@@ -180,12 +140,12 @@ class StoryIndex:
             found = self._entries.get(aid)
             if found is not None:
                 return StoryMatch(
-                    found[_STORY], aid, 1.0, 1.0, "same canonical URL", probability=1.0
+                    found[fields.STORY], aid, 1.0, 1.0, "same canonical URL", probability=1.0
                 )
         if features.n_shingles == 0:
             return StoryMatch(None, reason="empty text")
         rejected: list[tuple[int, str]] = []
-        weigher = _Weigher(self, features, published, source)
+        weigher = Weigher(self._entries, self._idf, self.model, features, published, source)
         near = self._near_duplicates(features, published)
         # A near-duplicate judged the same story is taken without looking for rewrites.
         best = self._best(weigher, near, rejected)
@@ -197,12 +157,12 @@ class StoryIndex:
         verdict = weigher.judge(aid, described=True)
         e = verdict.evidence
         return StoryMatch(
-            self._entries[aid][_STORY], aid, e.jaccard, e.containment, verdict.summary(),
+            self._entries[aid][fields.STORY], aid, e.jaccard, e.containment, verdict.summary(),
             tuple(rejected), e.term_overlap, verdict.probability,
         )  # fmt: skip
 
     def _best(
-        self, weigher: _Weigher, candidates: list[int], rejected: list[tuple[int, str]]
+        self, weigher: Weigher, candidates: list[int], rejected: list[tuple[int, str]]
     ) -> tuple[int, Judgement] | None:
         """The candidate judged the same story with the highest probability, if any."""
         best: tuple[int, Judgement] | None = None
@@ -235,9 +195,9 @@ class StoryIndex:
         sig, n_shingles = features.signature, features.n_shingles
         for aid in set(_unpack_ids(b"".join(filter(None, buckets)))):
             entry = self._entries[aid]
-            if abs(published - entry[_PUBLISHED]) > window:
+            if abs(published - entry[fields.PUBLISHED]) > window:
                 continue
-            c = similarity(sig, n_shingles, entry[_SIGNATURE], entry[_N_SHINGLES])[1]
+            c = similarity(sig, n_shingles, entry[fields.SIGNATURE], entry[fields.N_SHINGLES])[1]
             near.append((-c, aid))
         near.sort()
         return [aid for _, aid in near[:_MAX_NEAR]]
@@ -251,7 +211,7 @@ class StoryIndex:
         for aid in self._rewrites(features):
             if len(chosen) == _MAX_REWRITES:
                 break
-            if aid not in skip and abs(published - self._entries[aid][_PUBLISHED]) <= window:
+            if aid not in skip and abs(published - self._entries[aid][fields.PUBLISHED]) <= window:
                 chosen.append(aid)
         return chosen
 
@@ -288,7 +248,8 @@ class StoryIndex:
         ``article_id``, as :meth:`assign` weighs it (whether or not it is a candidate)."""
         if article_id not in self._entries:
             raise KeyError(f"article {article_id} is not in the story index")
-        return _Weigher(self, features, published, source).judge(article_id, described=True)
+        weigher = Weigher(self._entries, self._idf, self.model, features, published, source)
+        return weigher.judge(article_id, described=True)
 
     def _rarest(self, f: StoryFeatures, min_df: int) -> list[str]:
         """The _ANCHORS terms of ``f`` used by fewest indexed articles (at least ``min_df``);
@@ -321,7 +282,7 @@ class StoryIndex:
             self.remove(article_id)
         # Anchors: the article's rarest words right now, a handful of short posting lists.
         anchors = tuple(self._rarest(features, 0)) if features.terms else ()
-        entry: _Entry = (
+        entry: fields.Entry = (
             story_id, published, url, source, features.length, features.n_shingles,
             features.signature, tuple(sorted(features.districts)),
             pack(features.quantities), tuple(sorted(features.settlements)),
@@ -358,18 +319,18 @@ class StoryIndex:
         )
 
     @staticmethod
-    def _better(new: _Entry, old: _Entry) -> bool:
+    def _better(new: fields.Entry, old: fields.Entry) -> bool:
         """Most complete text represents the story; on a tie the earliest."""
-        if new[_LENGTH] != old[_LENGTH]:
-            return new[_LENGTH] > old[_LENGTH]
-        return new[_PUBLISHED] < old[_PUBLISHED]
+        if new[fields.LENGTH] != old[fields.LENGTH]:
+            return new[fields.LENGTH] > old[fields.LENGTH]
+        return new[fields.PUBLISHED] < old[fields.PUBLISHED]
 
     def remove(self, article_id: int) -> None:
         entry = self._entries.pop(article_id, None)
         if entry is None:
             return
-        if entry[_N_SHINGLES]:
-            for key in self._bands(entry[_SIGNATURE]):
+        if entry[fields.N_SHINGLES]:
+            for key in self._bands(entry[fields.SIGNATURE]):
                 bucket = self._buckets.get(key)
                 if bucket is not None:
                     rest = _without(bucket, article_id)
@@ -377,8 +338,8 @@ class StoryIndex:
                         self._buckets[key] = rest
                     else:
                         del self._buckets[key]
-        self._df[entry[_SLOTS]] -= 1
-        for term in entry[_ANCHOR_TERMS]:
+        self._df[entry[fields.SLOTS]] -= 1
+        for term in entry[fields.ANCHOR_TERMS]:
             ids = self._postings.get(term)
             if ids is not None:
                 rest = _without(ids, article_id)
@@ -386,10 +347,10 @@ class StoryIndex:
                     self._postings[term] = rest
                 else:
                     del self._postings[term]
-        url = entry[_URL]
+        url = entry[fields.URL]
         if url is not None and self._urls.get(url) == article_id:
             del self._urls[url]
-        story_id = entry[_STORY]
+        story_id = entry[fields.STORY]
         members = self._members.get(story_id)
         if members is not None and article_id in members:
             i = members.index(article_id)
@@ -408,7 +369,7 @@ class StoryIndex:
 
     def prune(self, now: datetime) -> int:
         """Forget articles older than the window; returns how many were dropped."""
-        old = [aid for aid, e in self._entries.items() if now - e[_PUBLISHED] > self.window]
+        old = [aid for aid, e in self._entries.items() if now - e[fields.PUBLISHED] > self.window]
         for aid in old:
             self.remove(aid)
         return len(old)
@@ -427,7 +388,7 @@ class StoryIndex:
 
     def story_of(self, article_id: int) -> int | None:
         entry = self._entries.get(article_id)
-        return None if entry is None else entry[_STORY]
+        return None if entry is None else entry[fields.STORY]
 
     def representative(self, story_id: int) -> int | None:
         return self._representatives.get(story_id)
@@ -439,66 +400,8 @@ class StoryIndex:
         """Distinct sources (feeds) of a story in order of arrival."""
         seen: dict[str, None] = {}
         for aid in self.members(story_id):
-            src = self._entries[aid][_SOURCE]
+            src = self._entries[aid][fields.SOURCE]
             if src is not None:
                 seen.setdefault(src)
         return tuple(seen)
 
-
-class _Weigher:
-    """Weighs one new article against indexed ones; the new article's term weights are
-    computed once, on first use."""
-
-    __slots__ = ("_side", "features", "idf", "index", "published", "source", "weight")
-
-    def __init__(
-        self, index: StoryIndex, features: StoryFeatures, published: datetime, source: str | None
-    ) -> None:
-        self.index = index
-        self.features = features
-        self.published = published
-        self.source = source
-        self._side: Side | None = None
-        self.idf: dict[str, float] = {}
-        self.weight = 0.0
-
-    @property
-    def side(self) -> Side:
-        if self._side is None:
-            self._side = Side.of(self.features, self.source)
-        return self._side
-
-    def worth(self, article_id: int) -> bool:
-        """Whether the two texts share enough words to be weighed at all (a cheap count)."""
-        terms = self.index._entries[article_id][_TERMS]
-        shared = len(self.features.terms.intersection(terms))
-        return worth_weighing(shared, len(self.features.terms), len(terms))
-
-    def judge(self, article_id: int, *, described: bool = False) -> Judgement:
-        """The verdict on the pair; ``described`` also names the rarest shared terms."""
-        index, f = self.index, self.features
-        entry = index._entries[article_id]
-        j, c = similarity(f.signature, f.n_shingles, entry[_SIGNATURE], entry[_N_SHINGLES])
-        if not self.idf and f.terms:
-            weights = index._idf(f.slots)
-            self.idf = dict(zip(f.words, weights.tolist(), strict=True))
-            self.weight = float(weights.sum())
-        idf = self.idf
-        shared = f.terms.intersection(entry[_TERMS])
-        weight_b = float(index._idf(entry[_SLOTS]).sum())
-        # fsum: exact whatever the order in which the set yields the shared terms.
-        overlap, covered = term_overlap(
-            self.weight, weight_b, math.fsum(map(idf.__getitem__, shared))
-        )
-        rare: tuple[str, ...] = ()
-        if described:
-            rare = tuple(sorted(shared, key=lambda t: (-idf[t], t))[:_SHOWN_TERMS])
-        side = self.side
-        counted, n_counted = unpack(entry[_QUANTITIES], side.counted)
-        other = Side(entry[_DISTRICTS], entry[_SETTLEMENTS], counted, entry[_SOURCE], n_counted)
-        hours = abs((self.published - entry[_PUBLISHED]).total_seconds()) / 3600.0
-        evidence = compare(
-            side, other, containment=c, jaccard=j, overlap=overlap,
-            term_containment=covered, shared_terms=rare, hours_apart=hours,
-        )  # fmt: skip
-        return judge(evidence, index.model)
