@@ -365,6 +365,15 @@ def choose_threshold(probs: Floats, labels: Floats, min_precision: float) -> flo
     return round(chosen, 2)
 
 
+def pair_losses(probs: Floats, labels: Floats) -> Floats:
+    """Log-loss of each tested pair (NaN probabilities: untested, left out)."""
+    tested = ~np.isnan(probs)
+    p = np.clip(probs[tested], 1e-6, 1 - 1e-6)
+    y = labels[tested]
+    out: Floats = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+    return out
+
+
 def log_loss(probs: Floats, labels: Floats) -> float:
     p = np.clip(probs, 1e-6, 1 - 1e-6)
     return float(-np.mean(labels * np.log(p) + (1 - labels) * np.log(1 - p)))
@@ -401,14 +410,18 @@ def main() -> None:
         f"{WINDOW_HOURS:.0f} h)"
     )
 
-    # The regularisation that generalises best to a writer the model has not seen.
+    # The regularisation for a writer the model has not seen: the strongest whose
+    # leave-writer-out log-loss is within one standard error of the best (the one-standard-
+    # error rule: among models the data cannot tell apart, the simplest).
     signs = [SIGNS[name] for name in features]
     by_writer = {l2: leave_writer_out(pairs, l2, signs) for l2 in L2_GRID}
-    losses = {l2: log_loss(cv[~np.isnan(cv)], labels[~np.isnan(cv)])
-              for l2, cv in by_writer.items()}  # fmt: skip
-    l2 = min(losses, key=losses.__getitem__)
+    losses = {l2: pair_losses(cv, labels) for l2, cv in by_writer.items()}
+    best = min(losses, key=lambda k: float(losses[k].mean()))
+    bound = float(losses[best].mean() + losses[best].std() / np.sqrt(len(losses[best])))
+    l2 = max(k for k, v in losses.items() if float(v.mean()) <= bound)
     print("leave-writer-out log-loss by L2: "
-          + ", ".join(f"{k:g}: {v:.4f}" for k, v in losses.items()))  # fmt: skip
+          + ", ".join(f"{k:g}: {float(v.mean()):.4f}" for k, v in losses.items())
+          + f"; best {best:g}, within one standard error up to {bound:.4f}: {l2:g}")  # fmt: skip
     # The threshold: story-grouped cross-validation, the copies of one story never on both
     # sides of a fold.
     cv = cross_validate(pairs, l2, signs, repeats=args.repeats)

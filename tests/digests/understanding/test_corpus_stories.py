@@ -21,10 +21,10 @@ from tests.digests.understanding.devset import (
     load_devset,
 )
 
-# Held-out figures of the model in digests/understanding/stories/model.json (P 0.965,
-# R 0.837), floors just under them. See the report of issue 13: open.
-HELDOUT_PRECISION_FLOOR = 0.96
-HELDOUT_RECALL_FLOOR = 0.83
+# Held-out figures of the model in digests/understanding/stories/model.json (P 0.927,
+# R 0.908), floors just under them. Issue 13's held-out targets are not met: open.
+HELDOUT_PRECISION_FLOOR = 0.92
+HELDOUT_RECALL_FLOOR = 0.90
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ def test_heldout_stories_meet_the_targets(heldout: Report) -> None:
     assert recall >= CORPUS_STORY_RECALL, f"held-out recall {recall:.3f}"
 
 
-@pytest.mark.xfail(strict=True, reason="held-out story recall far below the development part")
+@pytest.mark.xfail(strict=True, reason="held-out figures more than 0.05 below the dev ones")
 def test_dev_and_heldout_stories_are_close(dev: Report, heldout: Report) -> None:
     for what in ("precision", "recall"):
         gap = abs(getattr(dev.stories, what) - getattr(heldout.stories, what))
