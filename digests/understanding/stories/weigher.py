@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -81,7 +82,7 @@ class Weigher:
         )
         rare: tuple[str, ...] = ()
         if described:
-            rare = tuple(sorted(shared, key=lambda t: (-idf[t], t))[:_SHOWN_TERMS])
+            rare = tuple(heapq.nsmallest(_SHOWN_TERMS, shared, key=lambda t: (-idf[t], t)))
         side = self.side
         counted, n_counted = unpack(entry[fields.QUANTITIES], side.counted)
         other = Side(
