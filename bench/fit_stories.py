@@ -1,20 +1,25 @@
 """Fit the same-story model on labelled development pairs and write its weights.
 
-Run: ``.venv/bin/python -m bench.fit_stories [--dry-run] [--repeats 20]``
+Run: ``.venv/bin/python -m bench.fit_stories [--dry-run] [--errors] [--features a,b,...]``
 
-Pairs: every article of the development sets is fed in publication order through a
-:class:`StoryIndex`; each candidate the index proposes for it (near-duplicates and articles
-sharing its rare words; the time window is lifted here, so that template series published a
-week apart teach what tells them apart) is a labelled pair, and so is every near-miss pair of
-the corpus. Labels come from the sets' ``story`` fields.
+Pairs: every article of the development sets (the corpus's dev part and the two older sets) is
+fed in publication order through a :class:`StoryIndex`; each candidate the index proposes for
+it (near-duplicates and articles sharing its rare words; the time window is lifted here, so
+that template series published a week apart teach what tells them apart) is a labelled pair,
+and so is every near-miss pair of the corpus. Labels come from the sets' ``story`` fields. The
+corpus has few word-for-word templates, so each article also meets its *template twins* (one
+count changed; another district's name) as other news; twins are trained on, never tested on.
 
-Fitting: L2-regularised logistic regression (Newton's method, numpy). The regularisation
-strength is the one with the best cross-validated log-loss; the threshold is the lowest
-probability from which on the cross-validated pairwise precision stays at or above 0.98.
-Cross-validation is grouped: stories linked by near misses form one group, and a pair is tested
-only in a fold holding both its groups and trained on only when neither is in it, so the copies
-of one story never sit on both sides. Folds are drawn ``--repeats`` times and each pair's
-out-of-fold probabilities averaged.
+Fitting: L2-regularised logistic regression (Newton's method, numpy) with each weight held to
+its side (:data:`SIGNS`: agreement never counts against a merge, a conflict never for it).
+The L2 strength: leave-one-writer-out (the corpus's two writers, and this project's older
+sets as a third) log-loss, the strongest within one standard error of the best. The threshold:
+the lowest probability from which on the pairwise precision of story-grouped cross-validation
+stays at or above 0.98 (stories linked by near misses form one group; a pair is tested only in
+a fold holding both its groups and trained on only when neither is in it, so the copies of one
+story never sit on both sides; folds drawn ``--repeats`` times, out-of-fold probabilities
+averaged). It also prints the clustering of each writer's articles by a model fitted on the
+other writers: how the method fares on writing it has not seen.
 
 The held-out corpus (tests/data/corpus/heldout.jsonl) is never read here.
 """
